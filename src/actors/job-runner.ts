@@ -1,0 +1,211 @@
+import type { Logger } from 'pino';
+import { OwnershipLostError, WardenError } from '../errors.ts';
+import type { GenerationRequest } from '../jobs/generation-request.ts';
+import type { JobRecord } from '../jobs/job-record.ts';
+import type { JobEvent } from '../jobs/job-states.ts';
+import { renderPrompt, type PromptTemplate } from '../jobs/prompt-template.ts';
+import { inputsStillCurrent } from '../jobs/record-currency.ts';
+import { transition, type JobEffect } from '../jobs/transition-table.ts';
+import type { CheckpointStore, JobPatch } from '../runtime/checkpoint-store.ts';
+import type { Clock } from '../runtime/clock.ts';
+import type { DeadLetterSink } from '../runtime/job-queue.ts';
+import { LlmCallError, type LlmProvider } from '../runtime/llm-provider.ts';
+import { METRIC, type Metrics } from '../runtime/metrics.ts';
+import type { PayloadStore } from '../runtime/payload-store.ts';
+import type { RecordStore, StoredRecord } from '../runtime/record-store.ts';
+import type { Ownership } from './ownership.ts';
+import { retryDelayMs } from './retry-policy.ts';
+import { writeBack } from './write-back.ts';
+
+export interface JobRunnerDeps {
+  checkpoints: CheckpointStore;
+  payloads: PayloadStore;
+  records: RecordStore;
+  llm: LlmProvider;
+  templates: { get(version: string): PromptTemplate };
+  deadLetters: DeadLetterSink;
+  metrics: Metrics;
+  clock: Clock;
+  policy: { maxAttempts: number; backoffBaseMs: number; backoffMaxMs: number; llmTimeoutMs: number; maxConflictRetries: number };
+}
+
+/** What the actor does with the job's SQS message once the runner stops. */
+export type Disposition = { kind: 'delete' } | { kind: 'hide'; seconds: number } | { kind: 'return' };
+
+type Step = { event: JobEvent; reason?: string; patch?: JobPatch };
+
+/** A queued job is claimed first; 'claim' is the runner's own step, not an effect of the table. */
+type Effect = JobEffect | 'claim';
+
+/** Effects performed inside the job loop; the others end the run and concern the message. */
+const IN_LOOP: ReadonlySet<Effect> = new Set(['claim', 'check_record', 'call_llm', 'write_back']);
+
+/**
+ * Walks one job from its checkpointed state to a terminal state or a scheduled retry. Each step
+ * is one conditional checkpoint; the transition table names the effect to perform next.
+ */
+export class JobRunner {
+  constructor(private readonly deps: JobRunnerDeps) {}
+
+  async run(start: JobRecord, ownership: Ownership, log: Logger): Promise<Disposition> {
+    let job = start;
+    let record: StoredRecord | undefined;
+    let effects: readonly Effect[] | 'reclaim' | 'not_owner' = this.resumeEffects(job, ownership);
+    if (effects === 'not_owner') return { kind: 'return' };
+    if (effects === 'reclaim') {
+      ({ job, effects } = await this.apply(job, { event: 'reclaim', reason: `taken over from token ${job.token}` }, ownership, log));
+    }
+    for (;;) {
+      const effect = effects[0];
+      if (effect === undefined) throw new Error(`job ${job.id}: no effect after state ${job.state}`);
+      const step = await this.perform(effect, job, ownership, log, (r) => (record = r), () => record);
+      if (!('event' in step)) return step;
+      ({ job, effects } = await this.apply(job, step, ownership, log));
+      if (!IN_LOOP.has(effects[0] as Effect)) return this.finish(job, effects as readonly JobEffect[], log);
+    }
+  }
+
+  /** Where to pick a job up: claim it, continue it (same token), or take it over (older token). */
+  private resumeEffects(job: JobRecord, ownership: Ownership): readonly Effect[] | 'reclaim' | 'not_owner' {
+    if (job.token > ownership.token) return 'not_owner';
+    if (job.state === 'queued') return ['claim'];
+    // A running job with our own token means this actor restarted mid-call: that call is lost.
+    if (job.token < ownership.token || job.state === 'running') return 'reclaim';
+    if (job.state === 'generated') return ['write_back'];
+    return ['check_record'];
+  }
+
+  private async apply(job: JobRecord, step: Step, ownership: Ownership, log: Logger) {
+    const rule = transition(job.state, step.event);
+    const next = await this.deps.checkpoints.transition(job.id, {
+      event: step.event,
+      from: job.state,
+      writer: { actor: ownership.owner, token: ownership.token },
+      ...(step.reason ? { reason: step.reason } : {}),
+      ...(step.patch ? { patch: step.patch } : {}),
+    });
+    this.deps.metrics.count(METRIC.transition, 1, { State: next.state });
+    log.debug({ event: step.event, from: job.state, to: next.state, reason: step.reason }, 'job transition');
+    return { job: next, effects: rule.effects as readonly Effect[] };
+  }
+
+  private async perform(
+    effect: Effect,
+    job: JobRecord,
+    ownership: Ownership,
+    log: Logger,
+    remember: (record: StoredRecord | undefined) => void,
+    recall: () => StoredRecord | undefined,
+  ): Promise<Step | Disposition> {
+    switch (effect) {
+      case 'claim': {
+        const waitMs = job.next_attempt_at ? Date.parse(job.next_attempt_at) - this.deps.clock.now().getTime() : 0;
+        if (waitMs > 1000) return { kind: 'hide', seconds: Math.ceil(waitMs / 1000) };
+        return { event: 'claim' };
+      }
+      case 'check_record': {
+        const record = await this.deps.records.get(job.request, ownership.signal);
+        if (!record) return { event: 'fail', reason: 'record not found', patch: { error: { code: 'record_not_found', message: 'the record no longer exists' } } };
+        if (!inputsStillCurrent(Object.keys(job.request.inputs), job.input_hash, record.fields)) {
+          return { event: 'supersede', reason: 'record inputs changed before generation' };
+        }
+        remember(record);
+        if (!ownership.isValid()) throw new OwnershipLostError(job.id, job.state, { reason: 'lease expired before the LLM call' });
+        return { event: 'start', patch: { attempts: job.attempts + 1, next_attempt_at: null } };
+      }
+      case 'call_llm':
+        return this.callLlm(job, ownership, log);
+      case 'write_back':
+        return this.writeBack(job, ownership, recall());
+      default:
+        throw new Error(`effect ${effect} is performed by the actor, not in the job loop`);
+    }
+  }
+
+  private async callLlm(job: JobRecord, ownership: Ownership, log: Logger): Promise<Step> {
+    const context = job.context_ref ? (await this.deps.payloads.get(job.context_ref, ownership.signal)).toString('utf8') : undefined;
+    const template = this.deps.templates.get(job.request.prompt_version);
+    const request: GenerationRequest = { ...job.request, ...(context === undefined ? {} : { context }) };
+    const started = this.deps.clock.monotonicMs();
+    this.deps.metrics.count(METRIC.llmCalls);
+    try {
+      const completion = await this.deps.llm.complete({
+        messages: renderPrompt(template, request),
+        maxTokens: template.max_tokens,
+        timeoutMs: this.deps.policy.llmTimeoutMs,
+        signal: ownership.signal,
+      });
+      this.deps.metrics.timing(METRIC.llmLatency, this.deps.clock.monotonicMs() - started);
+      return {
+        event: 'generate',
+        patch: {
+          result: {
+            text: completion.text,
+            model: completion.model,
+            prompt_tokens: completion.promptTokens,
+            completion_tokens: completion.completionTokens,
+            generated_at: this.deps.clock.now().toISOString(),
+          },
+        },
+      };
+    } catch (error) {
+      if (!(error instanceof LlmCallError)) throw error;
+      this.deps.metrics.count(METRIC.llmErrors, 1, { Code: error.code });
+      if (ownership.signal.aborted) throw new OwnershipLostError(job.id, job.state, { reason: 'aborted during the LLM call' });
+      log.warn({ code: error.code, attempt: job.attempts }, 'LLM call failed');
+      return this.failureStep(job, error);
+    }
+  }
+
+  private async writeBack(job: JobRecord, ownership: Ownership, known: StoredRecord | undefined): Promise<Step> {
+    try {
+      const outcome = await writeBack(this.deps.records, job, known, this.deps.policy.maxConflictRetries, ownership.signal);
+      switch (outcome.kind) {
+        case 'written':
+          if (!outcome.alreadyThere) this.deps.metrics.count(METRIC.writebacks);
+          return { event: 'write', reason: outcome.alreadyThere ? 'result already in the record' : 'written', patch: { written_version: outcome.version } };
+        case 'superseded':
+          this.deps.metrics.count(METRIC.superseded);
+          return { event: 'supersede', reason: 'record inputs changed before write-back' };
+        case 'record_gone':
+          return { event: 'fail', reason: 'record not found', patch: { error: { code: 'record_not_found', message: 'the record no longer exists' } } };
+        case 'conflicts_exhausted':
+          this.deps.metrics.count(METRIC.writebackConflicts, outcome.conflicts);
+          return this.failureStep(job, new WardenError('writeback_conflicts', `${outcome.conflicts} version conflicts in a row`, { retryable: true }));
+      }
+    } catch (error) {
+      if (error instanceof WardenError && error.retryable) return this.failureStep(job, error);
+      throw error;
+    }
+  }
+
+  /** Transient → retry later or exhaust at the cap; permanent → fail at once. */
+  private failureStep(job: JobRecord, error: WardenError): Step {
+    const detail = { code: error.code, message: error.message.slice(0, 500) };
+    if (!error.retryable) return { event: 'fail', reason: error.code, patch: { error: detail } };
+    const attempts = job.state === 'generated' ? job.attempts + 1 : job.attempts;
+    if (attempts >= this.deps.policy.maxAttempts) return { event: 'exhaust', reason: error.code, patch: { error: detail, attempts } };
+    const retryAfterMs = error instanceof LlmCallError ? error.retryAfterMs : undefined;
+    const delay = retryDelayMs(attempts, { baseMs: this.deps.policy.backoffBaseMs, maxMs: this.deps.policy.backoffMaxMs, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+    const at = new Date(this.deps.clock.now().getTime() + delay).toISOString();
+    return { event: 'retry', reason: error.code, patch: { error: detail, attempts, next_attempt_at: at } };
+  }
+
+  /** Performs the message-level effects of the last transition. */
+  private async finish(job: JobRecord, effects: readonly JobEffect[], log: Logger): Promise<Disposition> {
+    const body = JSON.stringify({ v: 1, job_id: job.id, trace_id: job.trace_id });
+    const reason = { code: job.error?.code ?? job.state, message: job.error?.message ?? job.state };
+    if (effects.includes('dead_letter_transient')) await this.deps.deadLetters.send('transient', body, reason);
+    if (effects.includes('dead_letter_permanent')) await this.deps.deadLetters.send('permanent', body, reason);
+    if (effects.includes('schedule_retry')) {
+      const waitMs = Math.max(0, Date.parse(job.next_attempt_at ?? '') - this.deps.clock.now().getTime() || 0);
+      log.info({ next_attempt_at: job.next_attempt_at, attempts: job.attempts }, 'job retry scheduled');
+      return { kind: 'hide', seconds: Math.min(43_200, Math.max(0, Math.ceil(waitMs / 1000))) };
+    }
+    if (effects.includes('delete_message')) {
+      log.info({ state: job.state, attempts: job.attempts }, 'job finished');
+      return { kind: 'delete' };
+    }
+    return { kind: 'return' };
+  }
+}

@@ -1,0 +1,182 @@
+import type { Logger } from 'pino';
+import { OwnershipLostError, ValidationError } from '../errors.ts';
+import { isTerminal } from '../jobs/job-states.ts';
+import type { DeadLetterSink, PartitionQueue, ReceivedMessage } from '../runtime/job-queue.ts';
+import { METRIC, type Metrics } from '../runtime/metrics.ts';
+import { FieldLocks } from './field-locks.ts';
+import type { Disposition, JobRunner } from './job-runner.ts';
+import { jobForMessage, type IntakeDeps } from './message-intake.ts';
+import type { Ownership } from './ownership.ts';
+import { SlotGate } from './slot-gate.ts';
+
+export interface PartitionActorOptions {
+  /** Jobs in flight at once; the poller asks SQS for no more than the free slots. */
+  concurrency: number;
+  waitTimeS: number;
+  /** The queue's visibility timeout; in-flight messages are extended every third of it. */
+  visibilityTimeoutS: number;
+}
+
+interface InFlight {
+  message: ReceivedMessage;
+  started: boolean;
+}
+
+/**
+ * Owns one partition while its lease holds: long-polls the partition queue into bounded slots,
+ * runs jobs (never two of one record field at once), keeps their messages invisible while they
+ * run, and stops at once when ownership is lost.
+ */
+export class PartitionActor {
+  private readonly slots: SlotGate;
+  private readonly locks = new FieldLocks();
+  private readonly inFlight = new Map<string, InFlight>();
+  private readonly pollAbort = new AbortController();
+  private readonly workAbort = new AbortController();
+  private readonly ownershipForJobs: Ownership;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly ownership: Ownership,
+    private readonly queue: PartitionQueue,
+    private readonly runner: JobRunner,
+    private readonly intake: IntakeDeps,
+    private readonly deadLetters: DeadLetterSink,
+    private readonly metrics: Metrics,
+    private readonly log: Logger,
+    private readonly options: PartitionActorOptions,
+  ) {
+    this.slots = new SlotGate(options.concurrency);
+    const signal = AbortSignal.any([ownership.signal, this.workAbort.signal]);
+    this.ownershipForJobs = { ...ownership, signal, isValid: () => ownership.isValid() && !signal.aborted };
+    ownership.signal.addEventListener('abort', () => void this.stop(0), { once: true });
+  }
+
+  get partition(): number {
+    return this.ownership.partition;
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
+  /** Starts polling; the promise settles when the poll loop ends (rejects if it crashed). */
+  start(): Promise<void> {
+    const interval = Math.max(1000, (this.options.visibilityTimeoutS * 1000) / 3);
+    this.heartbeat = setInterval(() => this.extendVisibility(), interval);
+    this.loop = this.pollLoop();
+    return this.loop;
+  }
+
+  private async pollLoop(): Promise<void> {
+    while (!this.stopping) {
+      const free = await this.slots.waitForFree(this.pollAbort.signal);
+      if (free === 0 || this.stopping) break;
+      let messages: ReceivedMessage[];
+      try {
+        messages = await this.queue.receive(Math.min(10, free), this.options.waitTimeS, this.pollAbort.signal);
+      } catch (error) {
+        if (this.pollAbort.signal.aborted) break;
+        this.log.warn({ err: error }, 'receive failed; backing off');
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        continue;
+      }
+      for (const message of messages) this.accept(message);
+    }
+  }
+
+  private accept(message: ReceivedMessage): void {
+    if (this.stopping) {
+      void this.queue.changeVisibility(message.receipt, 0).catch(() => undefined);
+      return;
+    }
+    const entry: InFlight = { message, started: false };
+    this.inFlight.set(message.receipt, entry);
+    this.slots.take();
+    void this.handle(entry).finally(() => {
+      this.inFlight.delete(message.receipt);
+      this.slots.give();
+    });
+  }
+
+  private async handle(entry: InFlight): Promise<void> {
+    const { message } = entry;
+    let log = this.log;
+    try {
+      const { job } = await jobForMessage(this.intake, message.body);
+      log = this.log.child({ job_id: job.id, trace_id: job.trace_id });
+      if (isTerminal(job.state)) return await this.dispose(message, { kind: 'delete' });
+      const fieldKey = `${job.request.base_id}/${job.request.table_id}/${job.request.record_id}/${job.request.field_id}`;
+      const disposition = await this.locks.run(fieldKey, async () => {
+        if (this.stopping) return { kind: 'return' } as const;
+        entry.started = true;
+        // Another job of this field may have run while we waited: read the job again.
+        const current = (await this.intake.checkpoints.get(job.id)) ?? job;
+        if (isTerminal(current.state)) return { kind: 'delete' } as const;
+        return this.runner.run(current, this.ownershipForJobs, log);
+      });
+      await this.dispose(message, disposition);
+    } catch (error) {
+      await this.onError(message, error, log);
+    }
+  }
+
+  private async onError(message: ReceivedMessage, error: unknown, log: Logger): Promise<void> {
+    if (error instanceof OwnershipLostError) {
+      this.metrics.count(METRIC.ownershipLost);
+      log.warn({ code: error.code, details: error.details }, error.message);
+      return this.dispose(message, { kind: 'return' });
+    }
+    if (error instanceof ValidationError) {
+      this.metrics.count(METRIC.poisonMessages);
+      log.warn({ code: error.code }, `poison message: ${error.message}`);
+      await this.deadLetters.send('permanent', message.body, { code: error.code, message: error.message });
+      return this.dispose(message, { kind: 'delete' });
+    }
+    // Infrastructure trouble (DynamoDB, S3, the network): leave the message for a later attempt.
+    log.error({ err: error }, 'job handling failed; message will be redelivered');
+    await this.dispose(message, { kind: 'hide', seconds: 5 });
+  }
+
+  private async dispose(message: ReceivedMessage, disposition: Disposition): Promise<void> {
+    try {
+      if (disposition.kind === 'delete') await this.queue.delete(message.receipt);
+      else await this.queue.changeVisibility(message.receipt, disposition.kind === 'return' ? 0 : disposition.seconds);
+    } catch (error) {
+      // The message reappears after its visibility timeout; every handler tolerates a redelivery.
+      this.log.warn({ err: error, disposition: disposition.kind }, 'message disposition failed');
+    }
+  }
+
+  private extendVisibility(): void {
+    for (const { message } of this.inFlight.values()) {
+      this.queue.changeVisibility(message.receipt, this.options.visibilityTimeoutS).catch((error) => {
+        this.log.warn({ err: error }, 'visibility heartbeat failed');
+      });
+    }
+  }
+
+  /**
+   * Stops polling, returns messages that have not started, lets running jobs finish for up to
+   * `budgetMs`, then aborts the rest (their checkpoints make them resumable). Safe to call twice.
+   */
+  async stop(budgetMs: number): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = true;
+      this.pollAbort.abort();
+      for (const entry of this.inFlight.values()) {
+        if (!entry.started) void this.queue.changeVisibility(entry.message.receipt, 0).catch(() => undefined);
+      }
+    }
+    const drained = this.slots.whenIdle();
+    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), budgetMs).unref());
+    if ((await Promise.race([drained, timer])) === 'timeout') this.workAbort.abort();
+    await drained;
+    await this.loop?.catch(() => undefined);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    await this.queue.flush().catch(() => undefined);
+  }
+}

@@ -1,0 +1,149 @@
+/** Every setting warden reads, with its documented default. */
+export interface WardenConfig {
+  /** Names this deployment in metrics and logs. */
+  service: string;
+  /** Number of partitions (SQS queues). 64 in production, fewer locally. Changing it re-maps records. */
+  partitions: number;
+  aws: {
+    region: string;
+    /** Local emulator endpoints; absent in production (the SDK resolves AWS endpoints). */
+    endpoints: { dynamodb?: string; sqs?: string; s3?: string };
+  };
+  redis: { url: string };
+  tables: { jobs: string; fences: string };
+  queues: {
+    /** Partition p's queue is `${prefix}${p}`; DLQs are `${prefix}dlq-transient` / `-permanent`. */
+    prefix: string;
+    visibilityTimeoutS: number;
+    waitTimeS: number;
+    /** URLs are resolved from names at start unless given here (tests, cross-account). */
+    accountUrl?: string;
+  };
+  bucket: string;
+  llm: {
+    name: string;
+    baseUrl: string;
+    /** Read the key from this environment variable; keys never sit in config files. */
+    apiKeyEnv?: string;
+    model: string;
+    /** Total budget of one call; 60 s by default like the providers' own gateways. */
+    timeoutMs: number;
+    connectTimeoutMs: number;
+    firstByteTimeoutMs: number;
+    connections: number;
+    maxAttempts: number;
+    backoffBaseMs: number;
+    backoffMaxMs: number;
+  };
+  recordStore: { baseUrl: string; tokenEnv?: string; timeoutMs: number; connections: number; maxConflictRetries: number };
+  actor: {
+    /** Jobs one partition actor keeps in flight. */
+    concurrency: number;
+  };
+  supervisor: { drainTimeoutMs: number };
+  ingest: { host: string; port: number };
+  metrics: { namespace: string; /** '-' for stdout, else a file path. */ output: string; flushIntervalMs: number };
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  prompts: { dir: string };
+}
+
+const str = { type: 'string', minLength: 1 } as const;
+const int = (minimum: number, maximum: number, def: number) => ({ type: 'integer', minimum, maximum, default: def }) as const;
+
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['redis', 'llm', 'recordStore'],
+  properties: {
+    service: { ...str, default: 'warden' },
+    partitions: int(1, 1024, 64),
+    aws: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        region: { ...str, default: 'us-east-1' },
+        endpoints: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: { dynamodb: str, sqs: str, s3: str },
+        },
+      },
+    },
+    redis: { type: 'object', additionalProperties: false, required: ['url'], properties: { url: str } },
+    tables: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { jobs: { ...str, default: 'warden-jobs' }, fences: { ...str, default: 'warden-fences' } },
+    },
+    queues: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        prefix: { ...str, default: 'warden-p' },
+        visibilityTimeoutS: int(5, 43200, 30),
+        waitTimeS: int(0, 20, 20),
+        accountUrl: str,
+      },
+    },
+    bucket: { ...str, default: 'warden-payloads' },
+    llm: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['baseUrl', 'model'],
+      properties: {
+        name: { ...str, default: 'openai' },
+        baseUrl: str,
+        apiKeyEnv: str,
+        model: str,
+        timeoutMs: int(100, 600000, 60000),
+        connectTimeoutMs: int(100, 60000, 5000),
+        firstByteTimeoutMs: int(100, 600000, 60000),
+        connections: int(1, 65536, 1024),
+        maxAttempts: int(1, 100, 5),
+        backoffBaseMs: int(1, 600000, 1000),
+        backoffMaxMs: int(1, 3600000, 60000),
+      },
+    },
+    recordStore: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['baseUrl'],
+      properties: {
+        baseUrl: str,
+        tokenEnv: str,
+        timeoutMs: int(100, 600000, 10000),
+        connections: int(1, 65536, 256),
+        maxConflictRetries: int(0, 100, 5),
+      },
+    },
+    actor: { type: 'object', additionalProperties: false, default: {}, properties: { concurrency: int(1, 100000, 64) } },
+    supervisor: { type: 'object', additionalProperties: false, default: {}, properties: { drainTimeoutMs: int(0, 3600000, 90000) } },
+    ingest: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { host: { ...str, default: '127.0.0.1' }, port: int(0, 65535, 8080) },
+    },
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        namespace: { ...str, default: 'Warden' },
+        output: { ...str, default: '-' },
+        flushIntervalMs: int(0, 600000, 10000),
+      },
+    },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' } },
+    },
+    prompts: { type: 'object', additionalProperties: false, default: {}, properties: { dir: { ...str, default: 'config/prompts' } } },
+  },
+} as const;

@@ -1,0 +1,46 @@
+import { ValidationError } from '../errors.ts';
+import type { GenerationRequest } from './generation-request.ts';
+import type { PayloadRef } from './job-record.ts';
+
+/**
+ * The SQS message body: a claim check on the job item, never the payload itself. A producer
+ * that submits over SQS (no DynamoDB access) also carries the request so the consumer can
+ * create the job with the same conditional put the HTTP API uses.
+ */
+export interface JobMessage {
+  v: 1;
+  job_id: string;
+  trace_id: string;
+  submit?: {
+    request: Omit<GenerationRequest, 'context'>;
+    context_ref?: PayloadRef;
+    submitted_at: string;
+  };
+}
+
+const HEX_64 = /^[0-9a-f]{64}$/;
+
+/** Parses a message body; a poison message gets a ValidationError naming what is wrong. */
+export function parseJobMessage(body: string): JobMessage {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new ValidationError('poison_message', 'message body is not JSON');
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ValidationError('poison_message', 'message body is not a JSON object');
+  }
+  const message = parsed as Partial<JobMessage>;
+  if (message.v !== 1) throw new ValidationError('poison_message', `unknown message version ${String(message.v)}`);
+  if (typeof message.job_id !== 'string' || !HEX_64.test(message.job_id)) {
+    throw new ValidationError('poison_message', 'job_id must be 64 lowercase hex characters');
+  }
+  if (typeof message.trace_id !== 'string' || message.trace_id.length === 0 || message.trace_id.length > 128) {
+    throw new ValidationError('poison_message', 'trace_id must be a non-empty string of at most 128 characters');
+  }
+  if (message.submit !== undefined && (message.submit === null || typeof message.submit !== 'object')) {
+    throw new ValidationError('poison_message', 'submit must be an object');
+  }
+  return message as JobMessage;
+}

@@ -1,0 +1,125 @@
+import { Agent, errors as undiciErrors, request } from 'undici';
+import { LlmCallError, type Completion, type CompletionRequest, type LlmProvider } from '../llm-provider.ts';
+
+export interface OpenAiChatOptions {
+  name: string;
+  /** e.g. https://api.openai.com or http://127.0.0.1:PORT; `/v1/chat/completions` is appended. */
+  baseUrl: string;
+  apiKey?: string;
+  model: string;
+  /** Keep-alive connections per origin; thousands of slow calls share them. */
+  connections: number;
+  connectTimeoutMs: number;
+  /** Time to the response headers (the provider's queueing plus first token). */
+  firstByteTimeoutMs: number;
+}
+
+function retryAfterMs(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function classifyStatus(status: number, body: string, retryAfter: number | undefined): LlmCallError {
+  const detail = body.slice(0, 300);
+  if (status === 429) return new LlmCallError('llm_rate_limited', `provider answered 429: ${detail}`, { retryable: true, status, retryAfterMs: retryAfter });
+  if (status >= 500 || status === 408) return new LlmCallError('llm_unavailable', `provider answered ${status}: ${detail}`, { retryable: true, status, retryAfterMs: retryAfter });
+  return new LlmCallError('llm_rejected', `provider answered ${status}: ${detail}`, { retryable: false, status });
+}
+
+function classifyThrown(error: unknown, signal: AbortSignal | undefined): LlmCallError {
+  if (signal?.aborted && !(signal.reason instanceof DOMException && signal.reason.name === 'TimeoutError')) {
+    return new LlmCallError('llm_aborted', 'LLM call aborted by its owner', { retryable: true, cause: error });
+  }
+  const timedOut =
+    error instanceof undiciErrors.HeadersTimeoutError ||
+    error instanceof undiciErrors.BodyTimeoutError ||
+    error instanceof undiciErrors.ConnectTimeoutError ||
+    (error instanceof DOMException && error.name === 'TimeoutError') ||
+    (error instanceof Error && error.name === 'AbortError');
+  if (timedOut) return new LlmCallError('llm_timeout', 'LLM call timed out', { retryable: true, cause: error });
+  return new LlmCallError('llm_connection', `LLM call failed: ${(error as Error)?.message ?? String(error)}`, { retryable: true, cause: error });
+}
+
+interface ChatCompletionBody {
+  model?: string;
+  choices?: Array<{ message?: { content?: string | null; refusal?: string | null }; finish_reason?: string }>;
+  usage?: { prompt_tokens?: number; completion_tokens?: number };
+}
+
+/** The OpenAI Chat Completions protocol over one undici keep-alive pool. */
+export class OpenAiChatProvider implements LlmProvider {
+  readonly name: string;
+  private readonly agent: Agent;
+  private readonly url: string;
+
+  constructor(private readonly options: OpenAiChatOptions) {
+    this.name = options.name;
+    this.url = new URL('v1/chat/completions', options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`).toString();
+    this.agent = new Agent({
+      connections: options.connections,
+      connect: { timeout: options.connectTimeoutMs },
+      headersTimeout: options.firstByteTimeoutMs,
+      bodyTimeout: 0, // the total budget below bounds the body; a per-chunk timer would only duplicate it
+      keepAliveTimeout: 30_000,
+    });
+  }
+
+  async complete(call: CompletionRequest): Promise<Completion> {
+    const deadline = AbortSignal.timeout(call.timeoutMs);
+    const signal = call.signal ? AbortSignal.any([call.signal, deadline]) : deadline;
+    const payload = JSON.stringify({
+      model: this.options.model,
+      messages: call.messages,
+      ...(call.maxTokens ? { max_tokens: call.maxTokens } : {}),
+    });
+    let status: number;
+    let text: string;
+    let retryAfter: number | undefined;
+    try {
+      const response = await request(this.url, {
+        method: 'POST',
+        dispatcher: this.agent,
+        signal,
+        headers: {
+          'content-type': 'application/json',
+          ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}),
+        },
+        body: payload,
+      });
+      status = response.statusCode;
+      retryAfter = retryAfterMs(response.headers['retry-after']);
+      text = await response.body.text();
+    } catch (error) {
+      throw classifyThrown(error, call.signal);
+    }
+    if (status !== 200) throw classifyStatus(status, text, retryAfter);
+    let body: ChatCompletionBody;
+    try {
+      body = JSON.parse(text) as ChatCompletionBody;
+    } catch (error) {
+      throw new LlmCallError('llm_bad_response', 'provider answered 200 with a body that is not JSON', { retryable: true, cause: error });
+    }
+    const choice = body.choices?.[0];
+    if (choice?.message?.refusal) {
+      throw new LlmCallError('llm_refusal', `provider refused: ${choice.message.refusal.slice(0, 200)}`, { retryable: false, status });
+    }
+    const content = choice?.message?.content;
+    if (typeof content !== 'string' || content.length === 0) {
+      throw new LlmCallError('llm_empty', 'provider answered without content', { retryable: true, status });
+    }
+    return {
+      text: content,
+      model: body.model ?? this.options.model,
+      promptTokens: body.usage?.prompt_tokens ?? 0,
+      completionTokens: body.usage?.completion_tokens ?? 0,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
