@@ -38,7 +38,7 @@ export async function submitJob(deps: SubmitDeps, input: unknown, traceId: strin
   if (!deps.promptExists(request.prompt_version)) {
     throw new ValidationError('unknown_prompt_version', `prompt_version '${request.prompt_version}' has no template`);
   }
-  const { id, fingerprint, partition } = identify(request, deps.partitions);
+  const { id, fingerprint } = identify(request, deps.partitions);
   const contextRef =
     request.context === undefined
       ? undefined
