@@ -58,9 +58,10 @@ export class IngestApi {
       if (req.method === 'DELETE') return sendJson(res, 200, jobView(await this.cancel(id)));
       throw new WardenError('method_not_allowed', `${req.method} is not allowed on a job`);
     } catch (error) {
+      // An oversized body is not read to its end: close the connection rather than drain it.
+      if (error instanceof ValidationError && error.code === 'payload_too_large') res.setHeader('connection', 'close');
       const status = sendError(res, error, traceId);
       if (status >= 500) this.log.error({ err: error, trace_id: traceId }, 'ingest request failed');
-      else if (error instanceof ValidationError && status === 413) res.setHeader('connection', 'close');
     }
   }
 

@@ -1,0 +1,34 @@
+import { loadConfig } from '../../config/load-config.ts';
+import { createRuntime } from '../../runtime/runtime-context.ts';
+import { Supervisor } from '../../supervisor/supervisor.ts';
+import { onShutdownSignals } from '../shutdown.ts';
+import { requireString, type Command } from '../command.ts';
+
+export const supervisorCommand: Command = {
+  name: 'supervisor',
+  summary: 'run the supervisor of this instance: partition actors, drain on SIGTERM',
+  usage: `Usage: warden supervisor --config <file> [--id <member-id>]
+
+Runs one supervisor process: it owns the partitions, runs one actor per partition and drains
+on SIGTERM (a second SIGTERM stops at once; nothing is lost either way).
+
+Options:
+  --config <file>   warden config (JSON); WARDEN_* environment variables override it
+  --id <id>         member id (default: host-pid-random)
+  -h, --help        show this help`,
+  options: { config: { type: 'string' }, id: { type: 'string' } },
+  async run(values) {
+    const config = loadConfig(requireString(values, 'config'));
+    const runtime = await createRuntime(config);
+    const supervisor = new Supervisor(runtime, {
+      ...(typeof values['id'] === 'string' ? { id: values['id'] } : {}),
+      partitions: Array.from({ length: config.partitions }, (_, p) => p),
+    });
+    await supervisor.start();
+    await onShutdownSignals(runtime.log, async (hard) => {
+      await supervisor.stop(hard ? 0 : config.supervisor.drainTimeoutMs);
+      await runtime.close();
+    });
+    return 0;
+  },
+};
