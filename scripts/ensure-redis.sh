@@ -35,7 +35,9 @@ fi
 cleanup() {
   if [ "$CREATED_POLICY" -eq 1 ]; then $SUDO rm -f "$POLICY"; fi
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update

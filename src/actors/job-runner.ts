@@ -123,6 +123,8 @@ export class JobRunner {
   }
 
   private async callLlm(job: JobRecord, ownership: Ownership, log: Logger): Promise<Step> {
+    // Pay once: a job that comes round again (redrive) with a memoized result never calls again.
+    if (job.result) return { event: 'generate', reason: 'memoized result reused' };
     const context = job.context_ref ? (await this.deps.payloads.get(job.context_ref, ownership.signal)).toString('utf8') : undefined;
     const template = this.deps.templates.get(job.request.prompt_version);
     const request: GenerationRequest = { ...job.request, ...(context === undefined ? {} : { context }) };

@@ -29,6 +29,9 @@ function setPath(target: Record<string, unknown>, path: string[], value: unknown
  * message names the offending field, so a bad deployment fails at boot and says why.
  */
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = {}): WardenConfig {
+  if (raw !== undefined && (raw === null || typeof raw !== 'object' || Array.isArray(raw))) {
+    throw new ValidationError('invalid_config', 'invalid config: config must be a JSON object');
+  }
   const config = structuredClone(raw ?? {}) as Record<string, unknown>;
   for (const [name, path] of ENV_OVERRIDES) {
     const value = env[name];

@@ -77,6 +77,24 @@ function describe(error: ErrorObject | undefined): string {
   return `${where} ${error.message ?? 'is invalid'}`;
 }
 
+/** Metadata deeper than this is refused before any recursive walk can exhaust the stack. */
+export const METADATA_MAX_DEPTH = 8;
+
+/** Nesting depth of a JSON value, measured without recursion (the value may be hostile). */
+function depthOf(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    deepest = Math.max(deepest, depth);
+    if (deepest > limit) return deepest;
+    if (node !== null && typeof node === 'object') {
+      for (const child of Object.values(node as Record<string, unknown>)) stack.push([child, depth + 1]);
+    }
+  }
+  return deepest;
+}
+
 /**
  * Validates anything that claims to be a generation request. Throws ValidationError with code
  * `invalid_request` (shape) or `payload_too_large` (metadata over 8 KB, context over 64 KB).
@@ -86,6 +104,9 @@ export function parseGenerationRequest(input: unknown): GenerationRequest {
     throw new ValidationError('invalid_request', describe(validateShape.errors?.[0]));
   }
   const request = input as unknown as GenerationRequest;
+  if (request.metadata !== undefined && depthOf(request.metadata, METADATA_MAX_DEPTH) > METADATA_MAX_DEPTH) {
+    throw new ValidationError('invalid_request', `metadata is nested deeper than ${METADATA_MAX_DEPTH} levels`);
+  }
   const contextBytes = request.context === undefined ? 0 : Buffer.byteLength(request.context, 'utf8');
   if (contextBytes > CONTEXT_LIMIT_BYTES) {
     throw new ValidationError('payload_too_large', `context is ${contextBytes} bytes; the limit is ${CONTEXT_LIMIT_BYTES}`);

@@ -42,5 +42,7 @@ export function contextDigest(context: string): string {
  * surface is still the same request.
  */
 export function payloadFingerprint(contextSha256: string | undefined, output: GenerationRequest['output']): string {
-  return sha256Hex(canonicalJson({ context_sha256: contextSha256 ?? null, output: output ?? null }));
+  // Defaults are spelled out so that `output: {}` and no `output` at all fingerprint alike.
+  const normalizedOutput = { format: output?.format ?? 'text', max_length: output?.max_length ?? null };
+  return sha256Hex(canonicalJson({ context_sha256: contextSha256 ?? null, output: normalizedOutput }));
 }

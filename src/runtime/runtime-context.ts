@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
 import type { WardenConfig } from '../config/config-schema.ts';
-import { makeAwsClients, type AwsClients } from '../stack/infra/aws-clients.ts';
+import { makeAwsClients, type AwsClients } from './aws/aws-clients.ts';
 import type { CheckpointStore } from './checkpoint-store.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { DynamoCheckpointStore } from './dynamo/dynamo-checkpoint-store.ts';

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { startRedisServer, type RedisServer } from '../../src/stack/infra/redis-server.ts';
@@ -70,7 +72,9 @@ describe('startRedisServer lifecycle', () => {
   it('stop() kills redis-server, removes its temp dir and is idempotent', async () => {
     const server = await startRedisServer();
     const { pid } = server;
-    const dir = (await new Redis(server.url).config('GET', 'dir').then((reply, _ = reply) => reply)) as string[];
+    const probe = new Redis(server.url, { lazyConnect: true, retryStrategy: () => null });
+    const dir = (await probe.config('GET', 'dir')) as string[];
+    probe.disconnect();
     assert.equal(isAlive(pid), true);
     await Promise.all([server.stop(), server.stop()]);
     await server.stop();
@@ -83,12 +87,14 @@ describe('startRedisServer lifecycle', () => {
     const first = await startRedisServer();
     const port = first.port;
     await first.stop();
-    const server = await startRedisServer({ port, dir: '/tmp' });
+    const dir = mkdtempSync(join(tmpdir(), 'warden-redis-test-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const server = await startRedisServer({ port, dir });
     t.after(() => server.stop());
     assert.equal(server.port, port);
-    const client = new Redis(server.url);
+    const client = new Redis(server.url, { retryStrategy: () => null });
     t.after(() => client.disconnect());
-    assert.deepEqual(await client.config('GET', 'dir'), ['dir', '/tmp']);
+    assert.deepEqual(await client.config('GET', 'dir'), ['dir', dir]);
   });
 
   it('validates options, naming the field', async () => {

@@ -26,7 +26,7 @@ describe('exactly-once on the real local services', () => {
     const ids = new Set(responses.map((r) => r.body.id));
     assert.equal(ids.size, 1);
     assert.equal(responses.filter((r) => r.body.duplicate === false).length, 1);
-    const [id] = ids as Set<string>;
+    const id = [...ids][0] as string;
     const job = await h.waitFor(id);
     assert.equal(job.state, 'succeeded');
     assert.equal(h.stack.llm.stats().calls - llmBefore.calls, 1);

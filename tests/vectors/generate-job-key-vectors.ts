@@ -149,7 +149,7 @@ const cases: Case[] = [
   },
   {
     name: 'separator-in-input-values',
-    why: "inputs {a:'1,b:2'} vs {a:'1', b:'2'} differ",
+    why: 'one input whose value looks like two inputs (a = 1,"b":"2) differs from the two inputs a = 1, b = 2',
     request: { ...base, record_id: 'rec005', inputs: { a: '1,"b":"2' } },
   },
   {

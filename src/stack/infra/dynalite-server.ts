@@ -15,6 +15,11 @@ export interface DynaliteServer {
   readonly endpoint: string;
   readonly port: number;
   readonly mode: ServerMode;
+  /**
+   * The process serving requests: the child's pid in 'child' mode (chaos tests can SIGSTOP it to
+   * simulate an unresponsive service), this process' pid in 'in-process' mode.
+   */
+  readonly pid: number;
   /** Closes the server (in-process) or kills the child. Idempotent; all data is lost. */
   stop(): Promise<void>;
 }
@@ -62,9 +67,9 @@ export async function startDynaliteServer(options: DynaliteServerOptions = {}): 
   const requestedPort = checkOptionalPort(options.port, 'startDynaliteServer: options.port') ?? 0;
   if (mode === 'child') {
     const child = await startChildServer('dynalite', { port: requestedPort });
-    return { endpoint: `http://127.0.0.1:${child.port}`, port: child.port, mode, stop: child.stop };
+    return { endpoint: `http://127.0.0.1:${child.port}`, port: child.port, mode, pid: child.pid, stop: child.stop };
   }
   // An in-process server dies with this process, so unlike the child it needs no exit hook.
   const { port, close } = await listenDynalite(requestedPort);
-  return { endpoint: `http://127.0.0.1:${port}`, port, mode, stop: close };
+  return { endpoint: `http://127.0.0.1:${port}`, port, mode, pid: process.pid, stop: close };
 }

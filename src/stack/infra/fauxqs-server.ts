@@ -17,6 +17,11 @@ export interface FauxqsServer {
   readonly endpoint: string;
   readonly port: number;
   readonly mode: ServerMode;
+  /**
+   * The process serving requests: the child's pid in 'child' mode (chaos tests can SIGSTOP it to
+   * simulate an unresponsive service), this process' pid in 'in-process' mode.
+   */
+  readonly pid: number;
   /** Closes the server (in-process) or kills the child. Idempotent; all data is lost. */
   stop(): Promise<void>;
 }
@@ -67,9 +72,9 @@ export async function startFauxqsServer(options: FauxqsServerOptions = {}): Prom
   }
   if (mode === 'child') {
     const child = await startChildServer('fauxqs', { port: requestedPort, region });
-    return { endpoint: `http://127.0.0.1:${child.port}`, port: child.port, mode, stop: child.stop };
+    return { endpoint: `http://127.0.0.1:${child.port}`, port: child.port, mode, pid: child.pid, stop: child.stop };
   }
   // An in-process server dies with this process, so unlike the child it needs no exit hook.
   const { port, close } = await listenFauxqs(requestedPort, region);
-  return { endpoint: `http://127.0.0.1:${port}`, port, mode, stop: close };
+  return { endpoint: `http://127.0.0.1:${port}`, port, mode, pid: process.pid, stop: close };
 }

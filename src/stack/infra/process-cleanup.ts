@@ -57,13 +57,3 @@ export function onProcessExit(cleanup: SyncCleanup): () => void {
     if (cleanups.size === 0) uninstall();
   };
 }
-
-/** SIGKILL that tolerates a process that is already gone. */
-export function killQuietly(pid: number | undefined, signal: NodeJS.Signals = 'SIGKILL'): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(pid, signal);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-  }
-}

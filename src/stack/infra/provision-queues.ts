@@ -2,6 +2,7 @@ import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
+  QueueNameExists,
   SetQueueAttributesCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
@@ -24,8 +25,14 @@ const PARTITION_WAIT_S = '20';
 /** Partition queues created at once; well under the SQS control-plane rate limits. */
 const CREATE_CONCURRENCY = 8;
 
-function errorName(error: unknown): string {
-  return (error as { name?: string } | null)?.name ?? '';
+/**
+ * AWS answers with query code "QueueAlreadyExists", which the SDK maps to QueueNameExists;
+ * fauxqs 1.9.2 sends "AWS.SimpleQueueService.QueueNameExists", which the SDK cannot map and
+ * surfaces as a generic error of that name. Accept both.
+ */
+function isQueueNameExists(error: unknown): boolean {
+  const name = (error as { name?: string } | null)?.name ?? '';
+  return error instanceof QueueNameExists || /(^|\.)Queue(Name|Already)Exists$/.test(name);
 }
 
 /**
@@ -39,7 +46,7 @@ async function ensureQueue(sqs: SQSClient, name: string, attributes: Record<stri
     if (QueueUrl === undefined) throw new Error(`CreateQueue ${name} returned no QueueUrl`);
     return QueueUrl;
   } catch (error) {
-    if (errorName(error) !== 'QueueNameExists') throw error;
+    if (!isQueueNameExists(error)) throw error;
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
     if (QueueUrl === undefined) throw new Error(`GetQueueUrl ${name} returned no QueueUrl`);
     await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: attributes }));

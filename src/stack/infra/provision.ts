@@ -1,5 +1,5 @@
 import { CreateBucketCommand, type BucketLocationConstraint, type S3Client } from '@aws-sdk/client-s3';
-import type { AwsClients } from './aws-clients.ts';
+import type { AwsClients } from '../../runtime/aws/aws-clients.ts';
 import { ensureQueues, type QueueUrls } from './provision-queues.ts';
 import { ensureTable, ensureTimeToLive, fencesTableSchema, jobsTableSchema, JOBS_TTL_ATTRIBUTE } from './provision-tables.ts';
 import { resolveResourceNames, type ResourceNames } from './resource-names.ts';
