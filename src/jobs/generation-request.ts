@@ -78,7 +78,7 @@ function describe(error: ErrorObject | undefined): string {
 }
 
 /** Metadata deeper than this is refused before any recursive walk can exhaust the stack. */
-export const METADATA_MAX_DEPTH = 8;
+export const METADATA_MAX_DEPTH = 16;
 
 /** Nesting depth of a JSON value, measured without recursion (the value may be hostile). */
 function depthOf(value: unknown, limit: number): number {

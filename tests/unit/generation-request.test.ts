@@ -4,6 +4,7 @@ import { ValidationError } from '../../src/errors.ts';
 import {
   CONTEXT_LIMIT_BYTES,
   METADATA_LIMIT_BYTES,
+  METADATA_MAX_DEPTH,
   parseGenerationRequest,
   type GenerationRequest,
 } from '../../src/jobs/generation-request.ts';
@@ -199,10 +200,17 @@ describe('parseGenerationRequest: size limits (UTF-8 bytes, not characters)', ()
     parseGenerationRequest({ ...minimal(), metadata: { note: 'é'.repeat(3900) } });
   });
 
-  it('accepts moderately nested metadata', () => {
-    let nested: Record<string, unknown> = { leaf: true };
-    for (let i = 0; i < 50; i += 1) nested = { n: nested };
-    parseGenerationRequest({ ...minimal(), metadata: nested });
+  it('accepts metadata nested up to METADATA_MAX_DEPTH and refuses one level more', () => {
+    const nestedTo = (depth: number) => {
+      let nested: Record<string, unknown> = {};
+      for (let i = 1; i < depth; i += 1) nested = { n: nested };
+      return nested;
+    };
+    parseGenerationRequest({ ...minimal(), metadata: nestedTo(METADATA_MAX_DEPTH) });
+    assert.throws(
+      () => parseGenerationRequest({ ...minimal(), metadata: nestedTo(METADATA_MAX_DEPTH + 2) }),
+      (error: unknown) => error instanceof ValidationError && error.code === 'invalid_request' && /nested/.test(error.message),
+    );
   });
 
   it('refuses deeply nested metadata with a ValidationError, not a stack overflow', () => {
