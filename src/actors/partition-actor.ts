@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { OwnershipLostError, ValidationError } from '../errors.ts';
+import type { JobRecord } from '../jobs/job-record.ts';
 import { isTerminal } from '../jobs/job-states.ts';
 import type { DeadLetterSink, PartitionQueue, ReceivedMessage } from '../runtime/job-queue.ts';
 import { METRIC, type Metrics } from '../runtime/metrics.ts';
@@ -66,8 +67,46 @@ export class PartitionActor {
   start(): Promise<void> {
     const interval = Math.max(1000, (this.options.visibilityTimeoutS * 1000) / 3);
     this.heartbeat = setInterval(() => this.extendVisibility(), interval);
-    this.loop = this.pollLoop();
+    this.loop = Promise.all([this.pollLoop(), this.resumeUnfinished()]).then(() => undefined);
     return this.loop;
+  }
+
+  /**
+   * Takeover: jobs a former owner left leased, running or generated are resumed from their
+   * checkpoints at once, without waiting for their SQS messages to become visible again. When
+   * those messages do come back, their jobs are terminal and the messages are simply deleted.
+   */
+  private async resumeUnfinished(): Promise<void> {
+    let jobs;
+    try {
+      jobs = await this.intake.checkpoints.listUnfinished(this.ownership.partition, 1000);
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not list unfinished jobs; they will resume from SQS redeliveries');
+      return;
+    }
+    const orphans = jobs.filter((job) => job.state !== 'queued' && job.token < this.ownership.token);
+    if (orphans.length > 0) this.log.info({ jobs: orphans.length }, 'resuming jobs left in flight by a former owner');
+    for (const orphan of orphans) {
+      if ((await this.slots.waitForFree(this.pollAbort.signal)) === 0) return;
+      this.slots.take();
+      this.metrics.count(METRIC.jobsResumed);
+      const log = this.log.child({ job_id: orphan.id, trace_id: orphan.trace_id });
+      void this.locks
+        .run(this.fieldKey(orphan), async () => {
+          const current = await this.intake.checkpoints.get(orphan.id);
+          if (!current || isTerminal(current.state) || current.token >= this.ownership.token || this.stopping) return;
+          await this.runner.run(current, this.ownershipForJobs, log);
+        })
+        .catch((error) => {
+          if (error instanceof OwnershipLostError) this.metrics.count(METRIC.ownershipLost);
+          else log.warn({ err: error }, 'resuming a job failed; its SQS message will bring it back');
+        })
+        .finally(() => this.slots.give());
+    }
+  }
+
+  private fieldKey(job: JobRecord): string {
+    return `${job.request.base_id}/${job.request.table_id}/${job.request.record_id}/${job.request.field_id}`;
   }
 
   private async pollLoop(): Promise<void> {
@@ -108,8 +147,7 @@ export class PartitionActor {
       const { job } = await jobForMessage(this.intake, message.body);
       log = this.log.child({ job_id: job.id, trace_id: job.trace_id });
       if (isTerminal(job.state)) return await this.dispose(message, { kind: 'delete' });
-      const fieldKey = `${job.request.base_id}/${job.request.table_id}/${job.request.record_id}/${job.request.field_id}`;
-      const disposition = await this.locks.run(fieldKey, async () => {
+      const disposition = await this.locks.run(this.fieldKey(job), async () => {
         if (this.stopping) return { kind: 'return' } as const;
         entry.started = true;
         // Another job of this field may have run while we waited: read the job again.

@@ -20,4 +20,6 @@ export const METRIC = {
   freshness: 'FreshnessLag',
   jobLatency: 'JobLatency',
   poisonMessages: 'PoisonMessages',
+  jobsResumed: 'JobsResumed',
+  leaseTakeovers: 'LeaseTakeovers',
 } as const;

@@ -45,7 +45,7 @@ async function queueUrl(sqs: SQSClient, name: string): Promise<string> {
   return out.QueueUrl;
 }
 
-export async function createRuntime(config: WardenConfig, overrides: { log?: Logger; clock?: Clock } = {}): Promise<RuntimeContext> {
+export async function createRuntime(config: WardenConfig, overrides: { log?: Logger; clock?: Clock; member?: string } = {}): Promise<RuntimeContext> {
   const log = overrides.log ?? createLogger({ level: config.log.level, service: config.service });
   const clock = overrides.clock ?? systemClock;
   const output = config.metrics.output === '-' ? process.stdout : createWriteStream(config.metrics.output, { flags: 'a' });
@@ -86,6 +86,7 @@ export async function createRuntime(config: WardenConfig, overrides: { log?: Log
         connections: config.llm.connections,
         connectTimeoutMs: config.llm.connectTimeoutMs,
         firstByteTimeoutMs: config.llm.firstByteTimeoutMs,
+        ...(overrides.member ? { member: overrides.member } : {}),
       });
       return llm;
     },

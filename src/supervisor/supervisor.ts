@@ -1,10 +1,9 @@
-import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { JobRunner } from '../actors/job-runner.ts';
 import type { Ownership } from '../actors/ownership.ts';
 import { PartitionActor } from '../actors/partition-actor.ts';
 import type { RuntimeContext } from '../runtime/runtime-context.ts';
+import { defaultMemberId } from './member-id.ts';
 import { RestartBudget } from './restart-budget.ts';
 
 export interface SupervisorOptions {
@@ -36,7 +35,7 @@ export class Supervisor {
     private readonly runtime: RuntimeContext,
     private readonly options: SupervisorOptions,
   ) {
-    this.id = options.id ?? `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+    this.id = options.id ?? defaultMemberId();
     this.log = runtime.log.child({ member: this.id });
     const { config } = runtime;
     this.runner = new JobRunner({

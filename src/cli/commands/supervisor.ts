@@ -1,5 +1,6 @@
 import { loadConfig } from '../../config/load-config.ts';
 import { createRuntime } from '../../runtime/runtime-context.ts';
+import { defaultMemberId } from '../../supervisor/member-id.ts';
 import { Supervisor } from '../../supervisor/supervisor.ts';
 import { onShutdownSignals } from '../shutdown.ts';
 import { requireString, type Command } from '../command.ts';
@@ -19,9 +20,10 @@ Options:
   options: { config: { type: 'string' }, id: { type: 'string' } },
   async run(values) {
     const config = loadConfig(requireString(values, 'config'));
-    const runtime = await createRuntime(config);
+    const id = typeof values['id'] === 'string' ? values['id'] : defaultMemberId();
+    const runtime = await createRuntime(config, { member: id });
     const supervisor = new Supervisor(runtime, {
-      ...(typeof values['id'] === 'string' ? { id: values['id'] } : {}),
+      id,
       partitions: Array.from({ length: config.partitions }, (_, p) => p),
     });
     await supervisor.start();

@@ -12,9 +12,15 @@ export interface OpenAiChatOptions {
   connectTimeoutMs: number;
   /** Time to the response headers (the provider's queueing plus first token). */
   firstByteTimeoutMs: number;
+  /** Sent as `x-warden-member` so gateways (and the simulator) can tell fleet members apart. */
+  member?: string;
 }
 
-function retryAfterMs(header: string | string[] | undefined): number | undefined {
+/** `retry-after-ms` (sent by OpenAI and Azure) is finer than `retry-after`; prefer it. */
+function retryAfterMs(headers: Record<string, string | string[] | undefined>): number | undefined {
+  const ms = Number(headers['retry-after-ms']);
+  if (headers['retry-after-ms'] !== undefined && Number.isFinite(ms)) return Math.max(0, ms);
+  const header = headers['retry-after'];
   const value = Array.isArray(header) ? header[0] : header;
   if (!value) return undefined;
   const seconds = Number(value);
@@ -86,12 +92,13 @@ export class OpenAiChatProvider implements LlmProvider {
         signal,
         headers: {
           'content-type': 'application/json',
+          ...(this.options.member ? { 'x-warden-member': this.options.member } : {}),
           ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}),
         },
         body: payload,
       });
       status = response.statusCode;
-      retryAfter = retryAfterMs(response.headers['retry-after']);
+      retryAfter = retryAfterMs(response.headers);
       text = await response.body.text();
     } catch (error) {
       throw classifyThrown(error, call.signal);

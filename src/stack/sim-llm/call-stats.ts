@@ -64,6 +64,8 @@ export class CallStats {
   private latencies: number[] = [];
   private latencyNext = 0;
   private readonly liveDigests = new Map<string, number>();
+  /** Calls in flight per caller (the `x-warden-member` header): what a killed process had under way. */
+  private readonly liveByCaller = new Map<string, number>();
 
   begin(): void {
     this.calls++;
@@ -71,7 +73,8 @@ export class CallStats {
   }
 
   /** A call with a valid body reached the handler: it counts toward duplicates. */
-  attempt(digest: string, hasInputs: boolean): void {
+  attempt(digest: string, hasInputs: boolean, caller = 'anonymous'): void {
+    this.liveByCaller.set(caller, (this.liveByCaller.get(caller) ?? 0) + 1);
     const n = (this.perDigest.get(digest) ?? 0) + 1;
     this.perDigest.set(digest, n);
     if (n === 2 && this.duplicateDigests.length < MAX_LISTED_DIGESTS) this.duplicateDigests.push(digest);
@@ -83,8 +86,13 @@ export class CallStats {
     this.injected[kind]++;
   }
 
-  end(outcome: CallOutcome, digest: string | null, delivered: 'content' | 'refusal' | null, elapsedMs: number): void {
+  end(outcome: CallOutcome, digest: string | null, delivered: 'content' | 'refusal' | null, elapsedMs: number, caller = 'anonymous'): void {
     this.inFlight--;
+    if (digest !== null) {
+      const live = (this.liveByCaller.get(caller) ?? 1) - 1;
+      if (live <= 0) this.liveByCaller.delete(caller);
+      else this.liveByCaller.set(caller, live);
+    }
     const key = String(outcome);
     this.byStatus.set(key, (this.byStatus.get(key) ?? 0) + 1);
     if (digest !== null) {
@@ -103,6 +111,10 @@ export class CallStats {
     if (this.latencies.length < LATENCY_WINDOW) this.latencies.push(elapsedMs);
     else this.latencies[this.latencyNext] = elapsedMs;
     this.latencyNext = (this.latencyNext + 1) % LATENCY_WINDOW;
+  }
+
+  inFlightBy(caller: string): number {
+    return this.liveByCaller.get(caller) ?? 0;
   }
 
   inFlightDigests(): Set<string> {

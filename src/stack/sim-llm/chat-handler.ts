@@ -47,13 +47,15 @@ export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: Se
   let digest: string | null = null;
   let hung = false;
   let delivered: 'content' | 'refusal' | null = null;
+  const header = req.headers['x-warden-member'];
+  const caller = typeof header === 'string' && header !== '' ? header : 'anonymous';
   ctx.stats.begin();
   res.on('close', () => {
     closed = true;
     for (const t of pending) ctx.timers.clear(t);
     const finished = res.writableFinished;
     const outcome = finished ? res.statusCode : hung ? 'timeout' : 'aborted';
-    ctx.stats.end(outcome, digest, finished ? delivered : null, performance.now() - started);
+    ctx.stats.end(outcome, digest, finished ? delivered : null, performance.now() - started, caller);
   });
   const later = (ms: number, fn: () => void) => {
     const t = ctx.timers.after(ms, () => {
@@ -80,7 +82,7 @@ export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: Se
   const request = checked.request;
 
   digest = promptDigest(request.messages);
-  ctx.stats.attempt(digest, findInputs(request.messages) !== null);
+  ctx.stats.attempt(digest, findInputs(request.messages) !== null, caller);
   const f = ctx.faults();
   const scale = ctx.opts.timeScale;
   // A fixed number of draws per valid call: the same seed and arrival order replay the same run.

@@ -27,6 +27,8 @@ export interface SimLlm {
   faults(): SimLlmFaults;
   /** Prompt digests of calls being handled right now (chaos: what a killed worker had in flight). */
   inFlightDigests(): Set<string>;
+  /** LLM calls in flight from one caller (its `x-warden-member` header). */
+  inFlightBy(caller: string): number;
   /** Valid calls seen for one prompt digest since the last reset. */
   callsFor(digest: string): number;
   close(): Promise<void>;
@@ -70,6 +72,10 @@ class SimLlmServer implements SimLlm {
 
   faults(): SimLlmFaults {
     return { ...this.currentFaults };
+  }
+
+  inFlightBy(caller: string): number {
+    return this.counters.inFlightBy(caller);
   }
 
   inFlightDigests(): Set<string> {
