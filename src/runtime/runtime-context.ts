@@ -7,7 +7,7 @@ import type { CheckpointStore } from './checkpoint-store.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { DynamoCheckpointStore } from './dynamo/dynamo-checkpoint-store.ts';
 import { FencingTokenMinter } from './dynamo/fencing-token-minter.ts';
-import type { DeadLetterSink, PartitionQueue } from './job-queue.ts';
+import type { DeadLetterKind, DeadLetterSink, PartitionQueue } from './job-queue.ts';
 import type { LlmProvider } from './llm-provider.ts';
 import { OpenAiChatProvider } from './llm/openai-chat-provider.ts';
 import { createLogger } from './logger.ts';
@@ -32,6 +32,7 @@ export interface RuntimeContext {
   templates: TemplateCatalog;
   minter: FencingTokenMinter;
   deadLetters: DeadLetterSink;
+  deadLetterUrls: Record<DeadLetterKind, string>;
   queueFor(partition: number): PartitionQueue;
   /** Built on first use: only the supervisor calls the LLM and the record store. */
   llm(): LlmProvider;
@@ -59,6 +60,7 @@ export async function createRuntime(config: WardenConfig, overrides: { log?: Log
   const names = Array.from({ length: config.partitions }, (_, p) => `${prefix}${p}`);
   const urls = await Promise.all([...names, `${prefix}dlq-transient`, `${prefix}dlq-permanent`].map((name) => queueUrl(aws.sqs, name)));
   const queues = urls.slice(0, config.partitions).map((url) => new SqsPartitionQueue(aws.sqs, url));
+  const deadLetterUrls = { transient: urls[config.partitions] as string, permanent: urls[config.partitions + 1] as string };
   let llm: LlmProvider | undefined;
   let records: RecordStore | undefined;
   return {
@@ -71,7 +73,8 @@ export async function createRuntime(config: WardenConfig, overrides: { log?: Log
     payloads: new S3PayloadStore(aws.s3, config.bucket),
     templates: new TemplateCatalog(config.prompts.dir),
     minter: new FencingTokenMinter(aws.doc, config.tables.fences),
-    deadLetters: new SqsDeadLetterSink(aws.sqs, { transient: urls[config.partitions] as string, permanent: urls[config.partitions + 1] as string }),
+    deadLetters: new SqsDeadLetterSink(aws.sqs, deadLetterUrls),
+    deadLetterUrls,
     queueFor(partition) {
       const queue = queues[partition];
       if (!queue) throw new RangeError(`no partition ${partition} (partitions: ${config.partitions})`);
