@@ -3,10 +3,11 @@ import { OwnershipLostError, WardenError } from '../errors.ts';
 import type { GenerationRequest } from '../jobs/generation-request.ts';
 import type { JobRecord } from '../jobs/job-record.ts';
 import type { JobEvent } from '../jobs/job-states.ts';
-import { renderPrompt, type PromptTemplate } from '../jobs/prompt-template.ts';
+import type { PromptTemplate } from '../jobs/prompt-template.ts';
 import { inputsStillCurrent } from '../jobs/record-currency.ts';
 import { transition, type JobEffect } from '../jobs/transition-table.ts';
 import type { CheckpointStore, JobPatch } from '../runtime/checkpoint-store.ts';
+import type { CpuTask, PreparedPrompt } from '../runtime/cpu/cpu-tasks.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { DeadLetterSink } from '../runtime/job-queue.ts';
 import { LlmCallError, type LlmProvider } from '../runtime/llm-provider.ts';
@@ -23,6 +24,8 @@ export interface JobRunnerDeps {
   records: RecordStore;
   llm: LlmProvider;
   templates: { get(version: string): PromptTemplate };
+  /** Renders the prompt and estimates its tokens, off the event loop when a pool is configured. */
+  prepare: (task: CpuTask, signal?: AbortSignal) => Promise<PreparedPrompt>;
   deadLetters: DeadLetterSink;
   metrics: Metrics;
   clock: Clock;
@@ -128,11 +131,12 @@ export class JobRunner {
     const context = job.context_ref ? (await this.deps.payloads.get(job.context_ref, ownership.signal)).toString('utf8') : undefined;
     const template = this.deps.templates.get(job.request.prompt_version);
     const request: GenerationRequest = { ...job.request, ...(context === undefined ? {} : { context }) };
+    const prepared = await this.deps.prepare({ kind: 'prepare', template, request }, ownership.signal);
     const started = this.deps.clock.monotonicMs();
     this.deps.metrics.count(METRIC.llmCalls);
     try {
       const completion = await this.deps.llm.complete({
-        messages: renderPrompt(template, request),
+        messages: prepared.messages,
         maxTokens: template.max_tokens,
         timeoutMs: this.deps.policy.llmTimeoutMs,
         signal: ownership.signal,

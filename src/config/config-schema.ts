@@ -41,6 +41,8 @@ export interface WardenConfig {
     concurrency: number;
   };
   supervisor: { drainTimeoutMs: number };
+  /** Worker threads for per-job CPU work (prompt rendering, token estimation); 0 = inline. */
+  cpu: { threads: number; maxQueue: number };
   ingest: { host: string; port: number };
   metrics: { namespace: string; /** '-' for stdout, else a file path. */ output: string; flushIntervalMs: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
@@ -122,6 +124,7 @@ export const configSchema = {
     },
     actor: { type: 'object', additionalProperties: false, default: {}, properties: { concurrency: int(1, 100000, 64) } },
     supervisor: { type: 'object', additionalProperties: false, default: {}, properties: { drainTimeoutMs: int(0, 3600000, 90000) } },
+    cpu: { type: 'object', additionalProperties: false, default: {}, properties: { threads: int(0, 256, 1), maxQueue: int(1, 1000000, 100000) } },
     ingest: {
       type: 'object',
       additionalProperties: false,

@@ -10,6 +10,7 @@ import { FencingTokenMinter } from './dynamo/fencing-token-minter.ts';
 import type { DeadLetterKind, DeadLetterSink, PartitionQueue } from './job-queue.ts';
 import type { LlmProvider } from './llm-provider.ts';
 import { OpenAiChatProvider } from './llm/openai-chat-provider.ts';
+import { CpuPool } from './cpu/cpu-pool.ts';
 import { createLogger } from './logger.ts';
 import { EmfMetrics } from './metrics/emf-metrics.ts';
 import type { PayloadStore } from './payload-store.ts';
@@ -36,6 +37,7 @@ export interface RuntimeContext {
   queueFor(partition: number): PartitionQueue;
   /** Built on first use: only the supervisor calls the LLM and the record store. */
   llm(): LlmProvider;
+  cpu(): CpuPool;
   records(): RecordStore;
   close(): Promise<void>;
 }
@@ -63,6 +65,7 @@ export async function createRuntime(config: WardenConfig, overrides: { log?: Log
   const deadLetterUrls = { transient: urls[config.partitions] as string, permanent: urls[config.partitions + 1] as string };
   let llm: LlmProvider | undefined;
   let records: RecordStore | undefined;
+  let cpu: CpuPool | undefined;
   return {
     config,
     clock,
@@ -93,6 +96,10 @@ export async function createRuntime(config: WardenConfig, overrides: { log?: Log
       });
       return llm;
     },
+    cpu() {
+      cpu ??= new CpuPool({ threads: config.cpu.threads, maxQueue: config.cpu.maxQueue });
+      return cpu;
+    },
     records() {
       records ??= new HttpRecordStore({
         baseUrl: config.recordStore.baseUrl,
@@ -106,6 +113,7 @@ export async function createRuntime(config: WardenConfig, overrides: { log?: Log
       await Promise.all(queues.map((queue) => queue.flush().catch(() => undefined)));
       await llm?.close();
       await records?.close();
+      await cpu?.close();
       metrics.close();
       aws.destroy();
     },

@@ -44,6 +44,7 @@ export class Supervisor {
       records: runtime.records(),
       llm: runtime.llm(),
       templates: runtime.templates,
+      prepare: (task, signal) => runtime.cpu().prepare(task, signal),
       deadLetters: runtime.deadLetters,
       metrics: runtime.metrics,
       clock: runtime.clock,
