@@ -157,7 +157,12 @@ export class JobRunner {
     } catch (error) {
       if (!(error instanceof LlmCallError)) throw error;
       this.deps.metrics.count(METRIC.llmErrors, 1, { Code: error.code });
-      if (ownership.signal.aborted) throw new OwnershipLostError(job.id, job.state, { reason: 'aborted during the LLM call' });
+      if (ownership.signal.aborted) {
+        // Stopped by a drain while the lease still holds: checkpoint the interruption (the attempt
+        // does not count) so the next owner claims the job at once instead of taking it over.
+        if (ownership.leaseHeld?.()) return { event: 'retry', reason: 'interrupted by drain', patch: { attempts: Math.max(0, job.attempts - 1), next_attempt_at: null } };
+        throw new OwnershipLostError(job.id, job.state, { reason: 'aborted during the LLM call' });
+      }
       log.warn({ code: error.code, attempt: job.attempts }, 'LLM call failed');
       return this.failureStep(job, error);
     }

@@ -9,4 +9,9 @@ export interface Ownership {
   readonly signal: AbortSignal;
   /** False once the lease may have expired (checked before money is spent). */
   isValid(): boolean;
+  /**
+   * True while the partition lease itself is still held, even when `signal` fired because the
+   * actor is stopping (drain): then a job may still checkpoint that it was interrupted.
+   */
+  leaseHeld?(): boolean;
 }

@@ -51,7 +51,17 @@ export class PartitionActor {
   ) {
     this.slots = new SlotGate(options.concurrency);
     const signal = AbortSignal.any([ownership.signal, this.workAbort.signal]);
-    this.ownershipForJobs = { ...ownership, signal, isValid: () => ownership.isValid() && !signal.aborted };
+    this.ownershipForJobs = {
+      partition: ownership.partition,
+      owner: ownership.owner,
+      // Read at every checkpoint: a lease re-granted after a Redis data loss carries a new token.
+      get token() {
+        return ownership.token;
+      },
+      signal,
+      isValid: () => ownership.isValid() && !signal.aborted,
+      leaseHeld: () => ownership.isValid(),
+    };
     ownership.signal.addEventListener('abort', () => void this.stop(0), { once: true });
   }
 

@@ -40,7 +40,20 @@ export interface WardenConfig {
     /** Jobs one partition actor keeps in flight. */
     concurrency: number;
   };
-  supervisor: { drainTimeoutMs: number };
+  supervisor: {
+    /** SIGTERM drain budget: in-flight jobs may finish within it, the rest are checkpointed and released. */
+    drainTimeoutMs: number;
+    /** Budget for handing one partition to another member during rebalancing. */
+    handoffTimeoutMs: number;
+  };
+  leases: {
+    /** Partition lease TTL; renewed every third of it. A dead owner's partitions move after it. */
+    ttlMs: number;
+    /** How often a supervisor heartbeats its membership and rebalances. */
+    rebalanceIntervalMs: number;
+    /** A member not heard from for this long is no longer counted in the fair share. */
+    memberTtlMs: number;
+  };
   /** Worker threads for per-job CPU work (prompt rendering, token estimation); 0 = inline. */
   cpu: { threads: number; maxQueue: number };
   ingest: { host: string; port: number };
@@ -123,7 +136,18 @@ export const configSchema = {
       },
     },
     actor: { type: 'object', additionalProperties: false, default: {}, properties: { concurrency: int(1, 100000, 64) } },
-    supervisor: { type: 'object', additionalProperties: false, default: {}, properties: { drainTimeoutMs: int(0, 3600000, 90000) } },
+    supervisor: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { drainTimeoutMs: int(0, 3600000, 90000), handoffTimeoutMs: int(0, 3600000, 30000) },
+    },
+    leases: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { ttlMs: int(300, 600000, 10000), rebalanceIntervalMs: int(50, 600000, 1000), memberTtlMs: int(300, 600000, 10000) },
+    },
     cpu: { type: 'object', additionalProperties: false, default: {}, properties: { threads: int(0, 256, 1), maxQueue: int(1, 1000000, 100000) } },
     ingest: {
       type: 'object',

@@ -10,7 +10,13 @@ import { FencingTokenMinter } from './dynamo/fencing-token-minter.ts';
 import type { DeadLetterKind, DeadLetterSink, PartitionQueue } from './job-queue.ts';
 import type { LlmProvider } from './llm-provider.ts';
 import { OpenAiChatProvider } from './llm/openai-chat-provider.ts';
+import type { Redis } from 'ioredis';
 import { CpuPool } from './cpu/cpu-pool.ts';
+import type { LeaseStore } from './leases/lease-store.ts';
+import type { MemberRegistry } from './leases/member-registry.ts';
+import { closeRedisClient, createRedisClient } from './redis/redis-client.ts';
+import { RedisLeaseStore } from './redis/redis-lease-store.ts';
+import { RedisMemberRegistry } from './redis/redis-member-registry.ts';
 import { createLogger } from './logger.ts';
 import { EmfMetrics } from './metrics/emf-metrics.ts';
 import type { PayloadStore } from './payload-store.ts';
@@ -38,6 +44,10 @@ export interface RuntimeContext {
   /** Built on first use: only the supervisor calls the LLM and the record store. */
   llm(): LlmProvider;
   cpu(): CpuPool;
+  /** One shared Redis connection: leases, membership, limiter, breaker. */
+  redis(): Redis;
+  leases(): LeaseStore;
+  members(): MemberRegistry;
   records(): RecordStore;
   close(): Promise<void>;
 }
@@ -66,6 +76,12 @@ export async function createRuntime(config: WardenConfig, overrides: { log?: Log
   let llm: LlmProvider | undefined;
   let records: RecordStore | undefined;
   let cpu: CpuPool | undefined;
+  let redis: Redis | undefined;
+  const minter = new FencingTokenMinter(aws.doc, config.tables.fences);
+  const sharedRedis = () => {
+    redis ??= createRedisClient({ url: config.redis.url, onError: (error) => log.warn({ err: error }, 'redis connection error') });
+    return redis;
+  };
   return {
     config,
     clock,
@@ -75,7 +91,7 @@ export async function createRuntime(config: WardenConfig, overrides: { log?: Log
     checkpoints: new DynamoCheckpointStore(aws.doc, config.tables.jobs, clock),
     payloads: new S3PayloadStore(aws.s3, config.bucket),
     templates: new TemplateCatalog(config.prompts.dir),
-    minter: new FencingTokenMinter(aws.doc, config.tables.fences),
+    minter,
     deadLetters: new SqsDeadLetterSink(aws.sqs, deadLetterUrls),
     deadLetterUrls,
     queueFor(partition) {
@@ -96,6 +112,13 @@ export async function createRuntime(config: WardenConfig, overrides: { log?: Log
       });
       return llm;
     },
+    redis: sharedRedis,
+    leases() {
+      return new RedisLeaseStore(sharedRedis(), minter, { clock });
+    },
+    members() {
+      return new RedisMemberRegistry(sharedRedis());
+    },
     cpu() {
       cpu ??= new CpuPool({ threads: config.cpu.threads, maxQueue: config.cpu.maxQueue });
       return cpu;
@@ -114,6 +137,7 @@ export async function createRuntime(config: WardenConfig, overrides: { log?: Log
       await llm?.close();
       await records?.close();
       await cpu?.close();
+      if (redis) await closeRedisClient(redis);
       metrics.close();
       aws.destroy();
     },

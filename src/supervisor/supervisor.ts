@@ -2,42 +2,70 @@ import type { Logger } from 'pino';
 import { JobRunner } from '../actors/job-runner.ts';
 import type { Ownership } from '../actors/ownership.ts';
 import { PartitionActor } from '../actors/partition-actor.ts';
+import type { LeaseStore } from '../runtime/leases/lease-store.ts';
+import { METRIC } from '../runtime/metrics.ts';
 import type { RuntimeContext } from '../runtime/runtime-context.ts';
+import { planFairShare } from './fair-share.ts';
+import { LeaseKeeper } from './lease-keeper.ts';
 import { defaultMemberId } from './member-id.ts';
+import { Membership } from './membership.ts';
+import { RecentMembers } from './recent-members.ts';
 import { RestartBudget } from './restart-budget.ts';
 
 export interface SupervisorOptions {
-  /** Stable member id; defaults to host-pid-random. */
+  /** Member id, unique among live processes; defaults to host-pid-random. */
   id?: string;
-  /** Partitions to own. */
-  partitions: number[];
   restart?: { maxRestarts: number; windowMs: number; baseDelayMs: number; maxDelayMs: number };
+  /** How long a partition given up after repeated crashes is left for other members. */
+  giveUpCooldownMs?: number;
 }
 
 interface ActorSlot {
   actor: PartitionActor;
-  abort: AbortController;
+  ownership: Ownership;
   budget: RestartBudget;
+  handingOff: boolean;
 }
 
 /**
- * One per instance. Owns partition actors, restarts one that crashes with backoff, gives a
- * partition up when its actor keeps crashing, and drains everything on stop.
+ * One per instance. Joins the fleet, takes its fair share of partitions through fenced leases,
+ * hands off the ones above its share by draining them first, restarts a crashing actor with
+ * backoff (and gives its partition up past the restart intensity), and drains on stop.
  */
 export class Supervisor {
   readonly id: string;
   private readonly log: Logger;
-  private readonly slots = new Map<number, ActorSlot>();
   private readonly runner: JobRunner;
+  private readonly leases: LeaseStore;
+  private readonly keeper: LeaseKeeper;
+  private readonly membership: Membership;
+  private readonly recent: RecentMembers;
+  private readonly slots = new Map<number, ActorSlot>();
+  private readonly givenUp = new Map<number, number>();
+  private readonly restart: NonNullable<SupervisorOptions['restart']>;
+  private timer: NodeJS.Timeout | undefined;
+  private round: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(
     private readonly runtime: RuntimeContext,
-    private readonly options: SupervisorOptions,
+    private readonly options: SupervisorOptions = {},
   ) {
     this.id = options.id ?? defaultMemberId();
     this.log = runtime.log.child({ member: this.id });
+    this.restart = options.restart ?? { maxRestarts: 5, windowMs: 60_000, baseDelayMs: 500, maxDelayMs: 30_000 };
     const { config } = runtime;
+    this.leases = runtime.leases();
+    this.membership = new Membership(runtime.members(), { ttlMs: config.leases.memberTtlMs });
+    this.recent = new RecentMembers(config.leases.memberTtlMs, runtime.clock);
+    this.keeper = new LeaseKeeper({
+      store: this.leases,
+      ttlMs: config.leases.ttlMs,
+      clock: runtime.clock,
+      reacquire: (lease) => this.leases.acquire(lease.partition, this.id, config.leases.ttlMs),
+      onLost: (lease, reason) => this.log.warn({ partition: lease.partition, token: lease.token, reason }, 'partition lease lost'),
+      onError: (error) => this.log.warn({ err: error }, 'lease renewal failed'),
+    });
     this.runner = new JobRunner({
       checkpoints: runtime.checkpoints,
       payloads: runtime.payloads,
@@ -59,19 +87,50 @@ export class Supervisor {
   }
 
   async start(): Promise<void> {
-    await Promise.all(this.options.partitions.map((partition) => this.startActor(partition)));
-    this.log.info({ partitions: this.options.partitions }, 'supervisor started');
+    await this.membership.join(this.id);
+    this.keeper.start();
+    await this.rebalance();
+    this.timer = setInterval(() => void this.rebalance(), this.runtime.config.leases.rebalanceIntervalMs);
+    this.log.info({ partitions: this.ownedPartitions() }, 'supervisor started');
   }
 
-  get owned(): Array<{ partition: number; inFlight: number }> {
-    return [...this.slots.entries()].map(([partition, slot]) => ({ partition, inFlight: slot.actor.inFlightCount }));
+  ownedPartitions(): number[] {
+    return [...this.slots.keys()].sort((a, b) => a - b);
   }
 
-  private async startActor(partition: number, budget?: RestartBudget): Promise<void> {
-    const restart = this.options.restart ?? { maxRestarts: 5, windowMs: 60_000, baseDelayMs: 500, maxDelayMs: 30_000 };
-    const abort = new AbortController();
-    const token = await this.runtime.minter.mint(partition, this.id);
-    const ownership: Ownership = { partition, owner: this.id, token, signal: abort.signal, isValid: () => !abort.signal.aborted };
+  get owned(): Array<{ partition: number; token: number; inFlight: number }> {
+    return [...this.slots.entries()].map(([partition, slot]) => ({ partition, token: slot.ownership.token, inFlight: slot.actor.inFlightCount }));
+  }
+
+  /** One membership heartbeat and fair-share round; rounds never overlap. */
+  rebalance(): Promise<void> {
+    this.round ??= this.rebalanceOnce()
+      .catch((error) => this.log.warn({ err: error }, 'rebalance round failed'))
+      .finally(() => (this.round = undefined));
+    return this.round;
+  }
+
+  private async rebalanceOnce(): Promise<void> {
+    if (this.stopping) return;
+    const partitions = this.runtime.config.partitions;
+    const members = this.recent.observe(await this.membership.heartbeat());
+    const holders = await this.leases.listAll(Array.from({ length: partitions }, (_, p) => p));
+    const owners = new Map([...holders].map(([p, holder]) => [p, holder.owner]));
+    const plan = planFairShare({ partitions, members, owners, me: this.id });
+    for (const partition of plan.toRelease) void this.handOff(partition);
+    const now = this.runtime.clock.monotonicMs();
+    for (const partition of plan.toAcquire) {
+      if (this.stopping || this.slots.has(partition) || (this.givenUp.get(partition) ?? 0) > now) continue;
+      const lease = await this.leases.acquire(partition, this.id, this.runtime.config.leases.ttlMs);
+      if (!lease) continue;
+      const previous = holders.get(partition);
+      if (previous && previous.owner !== this.id) this.runtime.metrics.count(METRIC.leaseTakeovers);
+      this.log.info({ partition, token: lease.token, from: previous?.owner ?? null }, 'partition acquired');
+      this.startActor(partition, this.keeper.hold(lease));
+    }
+  }
+
+  private startActor(partition: number, ownership: Ownership, budget?: RestartBudget): void {
     const { config } = this.runtime;
     const actor = new PartitionActor(
       ownership,
@@ -86,36 +145,63 @@ export class Supervisor {
       },
       this.runtime.deadLetters,
       this.runtime.metrics,
-      this.log.child({ partition, token }),
+      this.log.child({ partition }),
       { concurrency: config.actor.concurrency, waitTimeS: config.queues.waitTimeS, visibilityTimeoutS: config.queues.visibilityTimeoutS },
     );
-    const slot: ActorSlot = { actor, abort, budget: budget ?? new RestartBudget(restart.maxRestarts, restart.windowMs) };
+    const slot: ActorSlot = { actor, ownership, budget: budget ?? new RestartBudget(this.restart.maxRestarts, this.restart.windowMs), handingOff: false };
     this.slots.set(partition, slot);
-    actor.start().catch((error) => this.onCrash(partition, slot, error, restart));
+    actor.start().then(
+      () => {
+        // The poll loop ends when the actor stops: on hand-off, drain, or lease loss.
+        if (this.slots.get(partition) === slot && ownership.signal.aborted) this.slots.delete(partition);
+      },
+      (error) => this.onCrash(partition, slot, error),
+    );
   }
 
-  private onCrash(partition: number, slot: ActorSlot, error: unknown, restart: NonNullable<SupervisorOptions['restart']>): void {
+  private onCrash(partition: number, slot: ActorSlot, error: unknown): void {
     if (this.stopping || this.slots.get(partition) !== slot) return;
-    this.slots.delete(partition);
     void slot.actor.stop(0);
-    if (!slot.budget.allow(Date.now())) {
-      this.log.error({ partition, err: error }, 'partition actor keeps crashing; giving the partition up');
+    if (!slot.ownership.isValid()) {
+      this.slots.delete(partition);
       return;
     }
-    const delay = Math.min(restart.maxDelayMs, restart.baseDelayMs * 2 ** (slot.budget.used - 1));
+    if (!slot.budget.allow(Date.now())) {
+      this.log.error({ partition, err: error }, 'partition actor keeps crashing: giving the partition up for other members');
+      this.givenUp.set(partition, this.runtime.clock.monotonicMs() + (this.options.giveUpCooldownMs ?? 300_000));
+      this.slots.delete(partition);
+      void this.keeper.release(partition);
+      return;
+    }
+    const delay = Math.min(this.restart.maxDelayMs, this.restart.baseDelayMs * 2 ** (slot.budget.used - 1));
     this.log.warn({ partition, err: error, delay_ms: delay }, 'partition actor crashed; restarting');
     setTimeout(() => {
-      if (!this.stopping) void this.startActor(partition, slot.budget).catch((e) => this.onCrash(partition, slot, e, restart));
+      if (!this.stopping && this.slots.get(partition) === slot && slot.ownership.isValid()) this.startActor(partition, slot.ownership, slot.budget);
     }, delay).unref();
   }
 
-  /** Drains every actor within `budgetMs`, then releases them. Safe to call twice. */
+  /** Hands a partition above our share to another member: drain it, then release the lease. */
+  private async handOff(partition: number): Promise<void> {
+    const slot = this.slots.get(partition);
+    if (!slot || slot.handingOff) return;
+    slot.handingOff = true;
+    this.log.info({ partition }, 'handing partition off');
+    await slot.actor.stop(this.runtime.config.supervisor.handoffTimeoutMs);
+    await this.keeper.release(partition);
+    if (this.slots.get(partition) === slot) this.slots.delete(partition);
+  }
+
+  /** Drains every actor within `budgetMs`, releases every lease and leaves. Safe to call twice. */
   stop(budgetMs: number): Promise<void> {
     this.stopping ??= (async () => {
-      this.log.info({ budget_ms: budgetMs }, 'supervisor draining');
+      this.log.info({ budget_ms: budgetMs, partitions: this.ownedPartitions() }, 'supervisor draining');
+      clearInterval(this.timer);
+      await this.round?.catch(() => undefined);
       await Promise.all([...this.slots.values()].map((slot) => slot.actor.stop(budgetMs)));
-      for (const slot of this.slots.values()) slot.abort.abort();
       this.slots.clear();
+      await this.keeper.close();
+      await this.membership.leave().catch((error) => this.log.warn({ err: error }, 'leave failed'));
+      this.runtime.metrics.flush();
       this.log.info('supervisor drained');
     })();
     return this.stopping;

@@ -39,7 +39,7 @@ export async function startHarness(options: LocalStackOptions & { supervise?: bo
     },
   });
   const runtime = await createRuntime(stack.config, { log: createLogger({ level: 'silent', service: 'test' }) });
-  const supervisor = new Supervisor(runtime, { id: 'test-supervisor', partitions: Array.from({ length: stack.config.partitions }, (_, p) => p) });
+  const supervisor = new Supervisor(runtime, { id: 'test-supervisor' });
   if (options.supervise !== false) await supervisor.start();
   const api = new IngestApi(ingestDeps(runtime), runtime.log);
   const apiUrl = await api.listen(0, '127.0.0.1');

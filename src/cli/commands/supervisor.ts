@@ -22,10 +22,7 @@ Options:
     const config = loadConfig(requireString(values, 'config'));
     const id = typeof values['id'] === 'string' ? values['id'] : defaultMemberId();
     const runtime = await createRuntime(config, { member: id });
-    const supervisor = new Supervisor(runtime, {
-      id,
-      partitions: Array.from({ length: config.partitions }, (_, p) => p),
-    });
+    const supervisor = new Supervisor(runtime, { id });
     await supervisor.start();
     await onShutdownSignals(runtime.log, async (hard) => {
       await supervisor.stop(hard ? 0 : config.supervisor.drainTimeoutMs);

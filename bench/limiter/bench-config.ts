@@ -1,0 +1,48 @@
+/** What the bench parent hands each worker (as JSON in argv[2]). */
+export interface WorkerConfig {
+  redisUrl: string;
+  keyPrefix: string;
+  worker: number;
+  rpm: number;
+  tpm: number;
+  burstMs: number;
+  bulkReserveFraction: number;
+  tenantShare: number;
+  tenants: number;
+  concurrency: number;
+  /** 'mixed': one acquirer in five is interactive. */
+  priority: 'interactive' | 'bulk' | 'mixed';
+  minTokens: number;
+  maxTokens: number;
+}
+
+/** Parent → worker, once every worker is connected. Epoch ms (all processes share this machine's clock). */
+export interface StartMessage {
+  type: 'start';
+  measureFrom: number;
+  measureTo: number;
+}
+
+export interface WaitStats {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** Worker → parent, after measureTo. Counts are for admissions inside [measureFrom, measureTo). */
+export interface WorkerResult {
+  type: 'result';
+  worker: number;
+  admissions: number;
+  estimatedTokens: number;
+  actualTokens: number;
+  /** Limiter store round trips (admission attempts) and reconcile commands sent in the window. */
+  storeCalls: number;
+  reconciles: number;
+  refusedAttempts: number;
+  waits: Record<'interactive' | 'bulk', WaitStats>;
+  errors: number;
+}
+
+export const BUCKET = { provider: 'bench', model: 'bench-model' } as const;

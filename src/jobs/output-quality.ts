@@ -1,0 +1,307 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import { ValidationError } from '../errors.ts';
+
+/**
+ * The data-quality gate every LLM output passes before a write-back. Pure (no I/O, no clock), so
+ * it can run on a worker thread. A failure names a stable code and says what is wrong without
+ * quoting the output: the output may hold personal data, and the message ends up in the job item
+ * and in logs.
+ */
+
+export type OutputFormat = 'text' | 'json';
+
+export type OutputCheckCode = 'empty_output' | 'output_too_long' | 'invalid_utf8' | 'prompt_echo' | 'foreign_data' | 'invalid_json';
+
+export type OutputCheck = { ok: true } | { ok: false; code: OutputCheckCode; message: string };
+
+/** When an output counts as an echo of its prompt (see `checkOutput`). */
+export interface EchoThresholds {
+  /** A copy counts once it is at least this many characters long. Default 40. */
+  windowChars: number;
+  /** A single copied span this long is an echo, whatever else the output says. Default 200. */
+  maxSpanChars: number;
+  /** Copied spans covering this fraction of the output make it an echo. Default 0.5. */
+  maxCopiedRatio: number;
+}
+
+export const DEFAULT_ECHO_THRESHOLDS: EchoThresholds = { windowChars: 40, maxSpanChars: 200, maxCopiedRatio: 0.5 };
+
+export interface OutputCheckOptions {
+  /** The field's limit, in characters (Unicode code points). */
+  maxLength: number;
+  format: OutputFormat;
+  /** For `format: 'json'`: the JSON Schema the parsed output must satisfy. */
+  jsonSchema?: object;
+  /** The rendered prompt the output answers (system and user messages, joined). */
+  prompt: string;
+  /** Values of other records that must not appear in this output (case-insensitive). */
+  otherRecordValues?: string[];
+  /**
+   * This record's own values the prompt carries (input values, prompt context). The output may
+   * quote them: copies of them count toward the 200-character span rule, not toward the ratio.
+   * A summary of a short note is often mostly the note; an answer that is mostly the
+   * instructions is an echo.
+   */
+  ownValues?: string[];
+  echo?: Partial<EchoThresholds>;
+  /** Other records' values shorter than this are too common to mean a leak. Default 6. */
+  foreignMinChars?: number;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const REPLACEMENT_CHARACTER = '\uFFFD';
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+function fail(code: OutputCheckCode, message: string): OutputCheck {
+  return { ok: false, code, message };
+}
+
+function codePoints(text: string, stopAfter: number): number {
+  // Code points never outnumber code units: most outputs are decided without counting.
+  if (text.length <= stopAfter) return text.length;
+  let count = 0;
+  for (const _ of text) {
+    count += 1;
+    if (count > stopAfter) break;
+  }
+  return count;
+}
+
+function normalize(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Checks one output. In order: valid UTF-8 (no lone surrogate, no U+FFFD left by a broken decode;
+ * bytes are decoded strictly), not empty after trimming, at most `maxLength` code points, for
+ * JSON fields parseable and schema-valid, no prompt echo, no other record's data.
+ *
+ * Prompt echo, with whitespace runs collapsed on both sides: a "copied span" is a maximal run of
+ * the output every character of which lies in some window of `windowChars` (40) characters that
+ * occurs verbatim in the prompt. The output is an echo when one copied span reaches
+ * `maxSpanChars` (200) characters, or when copied spans, not counting copies of `ownValues`,
+ * cover at least `maxCopiedRatio` (50%) of it. An output shorter than the window is never an
+ * echo: a short answer drawn from the prompt (a name, a date) is an answer.
+ *
+ * Throws ValidationError `invalid_output_options` for bad options (a config error, not an output).
+ */
+export function checkOutput(output: string | Uint8Array, options: OutputCheckOptions): OutputCheck {
+  const opts = checkOptions(options);
+  let text: string;
+  if (typeof output === 'string') {
+    if (LONE_SURROGATE.test(output)) return fail('invalid_utf8', 'output contains a lone UTF-16 surrogate (not encodable as UTF-8)');
+    text = output;
+  } else if (output instanceof Uint8Array) {
+    try {
+      text = strictUtf8.decode(output);
+    } catch {
+      return fail('invalid_utf8', 'output bytes are not valid UTF-8');
+    }
+  } else {
+    throw new ValidationError('invalid_output_options', 'checkOutput: output must be a string or bytes');
+  }
+  if (text.includes(REPLACEMENT_CHARACTER)) {
+    return fail('invalid_utf8', 'output contains U+FFFD replacement characters (a broken decode upstream)');
+  }
+  if (text.trim() === '') return fail('empty_output', 'output is empty');
+  const length = codePoints(text, opts.maxLength);
+  if (length > opts.maxLength) return fail('output_too_long', `output exceeds the field's ${opts.maxLength} characters`);
+  if (opts.format === 'json') {
+    const json = checkJson(text, opts.jsonSchema);
+    if (!json.ok) return json;
+  }
+  const echo = findEcho(text, opts);
+  if (echo) return echo;
+  return checkForeign(text, opts);
+}
+
+interface ResolvedOptions {
+  maxLength: number;
+  format: OutputFormat;
+  jsonSchema: object | undefined;
+  prompt: string;
+  otherRecordValues: string[];
+  ownValues: string[];
+  echo: EchoThresholds;
+  foreignMinChars: number;
+}
+
+function optionError(message: string): ValidationError {
+  return new ValidationError('invalid_output_options', `checkOutput: ${message}`);
+}
+
+function stringList(value: unknown, field: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw optionError(`options.${field} must be an array of strings`);
+  return value as string[];
+}
+
+function checkOptions(options: OutputCheckOptions): ResolvedOptions {
+  if (options === null || typeof options !== 'object') throw optionError('options must be an object');
+  const { maxLength, format, jsonSchema, prompt } = options;
+  if (!Number.isInteger(maxLength) || maxLength < 1) throw optionError('options.maxLength must be a positive integer');
+  if (format !== 'text' && format !== 'json') throw optionError("options.format must be 'text' or 'json'");
+  if (jsonSchema !== undefined && (jsonSchema === null || typeof jsonSchema !== 'object')) throw optionError('options.jsonSchema must be an object');
+  // Compiled (once per schema object) before any output is looked at: a broken schema is a
+  // configuration error whatever the output.
+  if (jsonSchema !== undefined) validatorFor(jsonSchema);
+  if (typeof prompt !== 'string') throw optionError('options.prompt must be a string');
+  const echo = { ...DEFAULT_ECHO_THRESHOLDS, ...options.echo };
+  if (!Number.isInteger(echo.windowChars) || echo.windowChars < 8) throw optionError('options.echo.windowChars must be an integer >= 8');
+  if (!Number.isInteger(echo.maxSpanChars) || echo.maxSpanChars < echo.windowChars) throw optionError('options.echo.maxSpanChars must be an integer >= windowChars');
+  if (typeof echo.maxCopiedRatio !== 'number' || !(echo.maxCopiedRatio > 0 && echo.maxCopiedRatio <= 1)) throw optionError('options.echo.maxCopiedRatio must be in (0, 1]');
+  const foreignMinChars = options.foreignMinChars ?? 6;
+  if (!Number.isInteger(foreignMinChars) || foreignMinChars < 1) throw optionError('options.foreignMinChars must be a positive integer');
+  return {
+    maxLength,
+    format,
+    jsonSchema,
+    prompt,
+    otherRecordValues: stringList(options.otherRecordValues, 'otherRecordValues'),
+    ownValues: stringList(options.ownValues, 'ownValues'),
+    echo,
+    foreignMinChars,
+  };
+}
+
+// JSON Schemas come from field configuration: compile each once. strict: false because such
+// schemas carry annotations (title, examples, format) that strict mode refuses.
+const ajv = new Ajv({ allErrors: false, strict: false });
+const compiled = new WeakMap<object, ValidateFunction>();
+
+function validatorFor(schema: object): ValidateFunction {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    try {
+      validate = ajv.compile(schema);
+    } catch (error) {
+      throw optionError(`options.jsonSchema does not compile: ${(error as Error).message}`);
+    }
+    compiled.set(schema, validate);
+  }
+  return validate;
+}
+
+function checkJson(text: string, schema: object | undefined): OutputCheck {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return fail('invalid_json', 'output is not valid JSON');
+  }
+  if (schema === undefined) return { ok: true };
+  const validate = validatorFor(schema);
+  if (validate(value)) return { ok: true };
+  const first = validate.errors?.[0];
+  // Where and which rule, never the offending value.
+  const where = first?.instancePath ? first.instancePath : '(root)';
+  return fail('invalid_json', `output does not match the field's JSON schema: ${where} ${first?.message ?? 'is invalid'}`);
+}
+
+// Polynomial rolling hash mod a Mersenne prime; every intermediate product stays below 2^53.
+const MOD = 2_147_483_647;
+const BASE = 65_599;
+
+function powMod(base: number, exp: number): number {
+  let result = 1;
+  for (let i = 0; i < exp; i += 1) result = (result * base) % MOD;
+  return result;
+}
+
+/** Each window of `k` code units in `text`, by hash, mapped to where it first occurs. */
+function indexWindows(text: string, k: number): Map<number, number> {
+  const index = new Map<number, number>();
+  if (text.length < k) return index;
+  const high = powMod(BASE, k - 1);
+  let hash = 0;
+  for (let i = 0; i < k; i += 1) hash = (hash * BASE + text.charCodeAt(i)) % MOD;
+  index.set(hash, 0);
+  for (let i = k; i < text.length; i += 1) {
+    hash = (hash - ((text.charCodeAt(i - k) * high) % MOD) + MOD) % MOD;
+    hash = (hash * BASE + text.charCodeAt(i)) % MOD;
+    if (!index.has(hash)) index.set(hash, i - k + 1);
+  }
+  return index;
+}
+
+/** Marks every output position covered by a window that occurs in `source`. */
+function coverage(output: string, source: string, k: number): Uint8Array {
+  const covered = new Uint8Array(output.length);
+  if (output.length < k || source.length < k) return covered;
+  const index = indexWindows(source, k);
+  const high = powMod(BASE, k - 1);
+  let hash = 0;
+  for (let i = 0; i < k; i += 1) hash = (hash * BASE + output.charCodeAt(i)) % MOD;
+  let coveredUntil = 0;
+  for (let start = 0; start + k <= output.length; start += 1) {
+    if (start > 0) {
+      hash = (hash - ((output.charCodeAt(start - 1) * high) % MOD) + MOD) % MOD;
+      hash = (hash * BASE + output.charCodeAt(start + k - 1)) % MOD;
+    }
+    const at = index.get(hash);
+    if (at === undefined) continue;
+    const window = output.slice(start, start + k);
+    // A hash hit is verified; on a collision with the first occurrence, search for the window.
+    if (!source.startsWith(window, at) && !source.includes(window)) continue;
+    for (let j = Math.max(start, coveredUntil); j < start + k; j += 1) covered[j] = 1;
+    coveredUntil = start + k;
+  }
+  return covered;
+}
+
+function escapedForms(value: string): string[] {
+  const normalized = normalize(value);
+  return [normalized, normalize(JSON.stringify(value).slice(1, -1))].filter((form) => form.length > 0);
+}
+
+function findEcho(text: string, opts: ResolvedOptions): OutputCheck | undefined {
+  const { windowChars, maxSpanChars, maxCopiedRatio } = opts.echo;
+  const output = normalize(text);
+  const prompt = normalize(opts.prompt);
+  if (output.length < windowChars || prompt.length < windowChars) return undefined;
+  const covered = coverage(output, prompt, windowChars);
+  let longest = 0;
+  let run = 0;
+  for (const mark of covered) {
+    run = mark ? run + 1 : 0;
+    if (run > longest) longest = run;
+  }
+  if (longest >= maxSpanChars) {
+    return fail('prompt_echo', `output repeats ${longest} consecutive characters of its prompt (limit ${maxSpanChars - 1})`);
+  }
+  if (longest === 0) return undefined;
+  let instructions = prompt;
+  // Longest first, so a value containing another is removed whole. Short values stay: removing
+  // every "1" or "yes" would shred the instructions and hide a real echo of them.
+  const minOwn = Math.min(16, windowChars);
+  const own = opts.ownValues
+    .flatMap(escapedForms)
+    .filter((form) => form.length >= minOwn)
+    .sort((a, b) => b.length - a.length);
+  for (const value of own) instructions = instructions.split(value).join('\u0000');
+  const copied = instructions === prompt ? covered : coverage(output, instructions, windowChars);
+  let copiedChars = 0;
+  for (const mark of copied) copiedChars += mark;
+  const ratio = copiedChars / output.length;
+  if (ratio >= maxCopiedRatio) {
+    return fail('prompt_echo', `${Math.round(ratio * 100)}% of the output is copied from its prompt (limit ${Math.round(maxCopiedRatio * 100)}%)`);
+  }
+  return undefined;
+}
+
+function checkForeign(text: string, opts: ResolvedOptions): OutputCheck {
+  if (opts.otherRecordValues.length === 0) return { ok: true };
+  const output = normalize(text).toLowerCase();
+  const prompt = normalize(opts.prompt).toLowerCase();
+  const own = new Set(opts.ownValues.map((value) => normalize(value).toLowerCase()));
+  for (let i = 0; i < opts.otherRecordValues.length; i += 1) {
+    const value = normalize(opts.otherRecordValues[i] as string).toLowerCase();
+    if (value.length < opts.foreignMinChars || own.has(value)) continue;
+    // A value this job was itself given (in its prompt) is not another record's data here.
+    if (prompt.includes(value)) continue;
+    if (output.includes(value)) {
+      return fail('foreign_data', `output contains a value of another record (value ${i + 1} of ${opts.otherRecordValues.length})`);
+    }
+  }
+  return { ok: true };
+}
