@@ -10,6 +10,13 @@ import { jobForMessage, type IntakeDeps } from './message-intake.ts';
 import type { Ownership } from './ownership.ts';
 import { SlotGate } from './slot-gate.ts';
 
+const FATAL_QUEUE_ERRORS = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue', 'AccessDenied', 'AccessDeniedException', 'KMSAccessDeniedException']);
+
+function isFatalQueueError(error: unknown): boolean {
+  const name = (error as { name?: string; Code?: string } | null)?.name ?? '';
+  return FATAL_QUEUE_ERRORS.has(name);
+}
+
 export interface PartitionActorOptions {
   /** Jobs in flight at once; the poller asks SQS for no more than the free slots. */
   concurrency: number;
@@ -128,6 +135,9 @@ export class PartitionActor {
         messages = await this.queue.receive(Math.min(10, free), this.options.waitTimeS, this.pollAbort.signal);
       } catch (error) {
         if (this.pollAbort.signal.aborted) break;
+        // A queue that is gone or forbidden will not heal by waiting: crash, and let the
+        // supervisor's restart policy (and its give-up) deal with it.
+        if (isFatalQueueError(error)) throw error;
         this.log.warn({ err: error }, 'receive failed; backing off');
         await new Promise((resolve) => setTimeout(resolve, 1000));
         continue;

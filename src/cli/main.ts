@@ -1,11 +1,12 @@
 import { runCommand, type Command } from './command.ts';
 import { apiCommand } from './commands/api.ts';
+import { chaosCommand } from './commands/chaos.ts';
 import { demoCommand } from './commands/demo.ts';
 import { dlqCommand } from './commands/dlq.ts';
 import { stackCommand } from './commands/stack.ts';
 import { supervisorCommand } from './commands/supervisor.ts';
 
-const COMMANDS: Command[] = [stackCommand, supervisorCommand, apiCommand, demoCommand, dlqCommand];
+const COMMANDS: Command[] = [stackCommand, supervisorCommand, apiCommand, demoCommand, dlqCommand, chaosCommand];
 
 function usage(): string {
   const lines = COMMANDS.map((command) => `  ${command.name.padEnd(12)} ${command.summary}`);

@@ -42,6 +42,8 @@ export class Supervisor {
   private readonly recent: RecentMembers;
   private readonly slots = new Map<number, ActorSlot>();
   private readonly givenUp = new Map<number, number>();
+  /** When each unheld partition was first seen unheld (monotonic ms). */
+  private readonly freeSince = new Map<number, number>();
   private readonly restart: NonNullable<SupervisorOptions['restart']>;
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
@@ -119,7 +121,14 @@ export class Supervisor {
     const plan = planFairShare({ partitions, members, owners, me: this.id });
     for (const partition of plan.toRelease) void this.handOff(partition);
     const now = this.runtime.clock.monotonicMs();
-    for (const partition of plan.toAcquire) {
+    for (let p = 0; p < partitions; p += 1) {
+      if (holders.has(p)) this.freeSince.delete(p);
+      else if (!this.freeSince.has(p)) this.freeSince.set(p, now);
+    }
+    // Liveness over balance: a partition nobody has taken for two lease TTLs (its quota holder
+    // is gone or gave it up) is rescued by whoever sees it first; fair share evens out later.
+    const stranded = [...this.freeSince].filter(([, since]) => now - since >= 2 * this.runtime.config.leases.ttlMs).map(([p]) => p);
+    for (const partition of [...plan.toAcquire, ...stranded]) {
       if (this.stopping || this.slots.has(partition) || (this.givenUp.get(partition) ?? 0) > now) continue;
       const lease = await this.leases.acquire(partition, this.id, this.runtime.config.leases.ttlMs);
       if (!lease) continue;

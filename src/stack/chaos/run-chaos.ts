@@ -55,7 +55,7 @@ export async function runChaos(options: ChaosOptions) {
     configOverrides: (config) => {
       config['metrics'] = { output: join(dir, 'metrics.emf'), flushIntervalMs: 5000 };
       config['actor'] = { concurrency: 64 };
-      config['leases'] = { ttlMs: options.leaseTtlMs };
+      config['leases'] = { ttlMs: options.leaseTtlMs, memberTtlMs: options.leaseTtlMs, rebalanceIntervalMs: 500 };
       config['queues'] = { ...config['queues'], visibilityTimeoutS: 20 };
     },
   });
