@@ -4,9 +4,10 @@ import { chaosCommand } from './commands/chaos.ts';
 import { demoCommand } from './commands/demo.ts';
 import { dlqCommand } from './commands/dlq.ts';
 import { stackCommand } from './commands/stack.ts';
+import { statusCommand } from './commands/status.ts';
 import { supervisorCommand } from './commands/supervisor.ts';
 
-const COMMANDS: Command[] = [stackCommand, supervisorCommand, apiCommand, demoCommand, dlqCommand, chaosCommand];
+const COMMANDS: Command[] = [stackCommand, supervisorCommand, apiCommand, demoCommand, dlqCommand, chaosCommand, statusCommand];
 
 function usage(): string {
   const lines = COMMANDS.map((command) => `  ${command.name.padEnd(12)} ${command.summary}`);

@@ -41,6 +41,7 @@ export interface RuntimeContext {
   deadLetters: DeadLetterSink;
   deadLetterUrls: Record<DeadLetterKind, string>;
   queueFor(partition: number): PartitionQueue;
+  queueUrl(partition: number): string;
   /** Built on first use: only the supervisor calls the LLM and the record store. */
   llm(): LlmProvider;
   cpu(): CpuPool;
@@ -94,6 +95,11 @@ export async function createRuntime(config: WardenConfig, overrides: { log?: Log
     minter,
     deadLetters: new SqsDeadLetterSink(aws.sqs, deadLetterUrls),
     deadLetterUrls,
+    queueUrl(partition) {
+      const url = urls[partition];
+      if (url === undefined || partition >= config.partitions) throw new RangeError(`no partition ${partition} (partitions: ${config.partitions})`);
+      return url;
+    },
     queueFor(partition) {
       const queue = queues[partition];
       if (!queue) throw new RangeError(`no partition ${partition} (partitions: ${config.partitions})`);
