@@ -38,7 +38,8 @@ describe('warden status', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     assert.equal(row?.unfinished_jobs, 1);
-    assert.equal(row?.queue_visible, 1);
+    // Visible, or held by the long poll the stopped actor aborted (it reappears after the timeout).
+    assert.equal((row?.queue_visible ?? 0) + (row?.queue_in_flight ?? 0), 1);
     assert.equal(row?.owner, null);
   });
 });

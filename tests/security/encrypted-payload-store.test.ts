@@ -150,7 +150,7 @@ describe('KmsKek (against the KmsApi shape)', () => {
     const sealed = await cipher.seal(Buffer.from('hello'), 'aad');
     const idLength = sealed[3] as number;
     const tampered = Buffer.from(sealed);
-    tampered[4 + idLength + 2 + 30] ^= 1;
+    tampered[4 + idLength + 2 + 30] = (tampered[4 + idLength + 2 + 30] as number) ^ 1;
     await assert.rejects(cipher.open(tampered, 'aad'), (e: any) => e.code === 'payload_decrypt_failed' && e.reason === 'key_unwrap_failed');
     kms.fail = 'ThrottlingException';
     await assert.rejects(cipher.open(sealed, 'aad'), (e: any) => e.code === 'kek_unavailable' && e.retryable === true);
