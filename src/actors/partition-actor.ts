@@ -40,6 +40,8 @@ export class PartitionActor {
   private readonly locks = new FieldLocks();
   private readonly inFlight = new Map<string, InFlight>();
   private readonly pollAbort = new AbortController();
+  /** True while a ReceiveMessage long poll is outstanding. */
+  private receiving = false;
   private readonly workAbort = new AbortController();
   private readonly ownershipForJobs: Ownership;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -132,9 +134,11 @@ export class PartitionActor {
       if (free === 0 || this.stopping) break;
       let messages: ReceivedMessage[];
       try {
+        this.receiving = true;
         messages = await this.queue.receive(Math.min(10, free), this.options.waitTimeS, this.pollAbort.signal);
       } catch (error) {
         if (this.pollAbort.signal.aborted) break;
+        this.receiving = false;
         // A queue that is gone or forbidden will not heal by waiting: crash, and let the
         // supervisor's restart policy (and its give-up) deal with it.
         if (isFatalQueueError(error)) throw error;
@@ -142,6 +146,7 @@ export class PartitionActor {
         await new Promise((resolve) => setTimeout(resolve, 1000));
         continue;
       }
+      this.receiving = false;
       for (const message of messages) this.accept(message);
     }
   }
@@ -223,14 +228,21 @@ export class PartitionActor {
   async stop(budgetMs: number): Promise<void> {
     if (!this.stopping) {
       this.stopping = true;
-      this.pollAbort.abort();
+      // Aborting a long poll on the client does not stop the server from handing it messages,
+      // which would then stay invisible until their timeout. A drain lets the outstanding poll
+      // return (its messages go straight back); only a hard stop or a lost lease aborts it.
+      if (!this.receiving || this.ownership.signal.aborted) this.pollAbort.abort();
       for (const entry of this.inFlight.values()) {
         if (!entry.started) void this.queue.changeVisibility(entry.message.receipt, 0).catch(() => undefined);
       }
     }
+    if (budgetMs === 0) this.pollAbort.abort();
     const drained = this.slots.whenIdle();
     const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), budgetMs).unref());
-    if ((await Promise.race([drained, timer])) === 'timeout') this.workAbort.abort();
+    if ((await Promise.race([drained, timer])) === 'timeout') {
+      this.pollAbort.abort();
+      this.workAbort.abort();
+    }
     await drained;
     await this.loop?.catch(() => undefined);
     if (this.heartbeat) clearInterval(this.heartbeat);

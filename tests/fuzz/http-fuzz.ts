@@ -1,0 +1,260 @@
+import { connect } from 'node:net';
+import fc from 'fast-check';
+import { Agent, request } from 'undici';
+import type { Harness } from '../support/harness.ts';
+import { BODY_LIMIT_BYTES, invalidUtf8BodyArb, malformedTextArb, mutatedRequestArb, validRequestArb } from './request-arbitraries.ts';
+import { captureCrashes, listPayloadKeys, scanJobIds } from './fuzz-support.ts';
+
+/** One malformed HTTP exchange: a body through undici, or raw bytes over a socket. */
+export interface HttpCase {
+  kind: string;
+  /** Whether a lenient reading (last duplicate key wins, lossy UTF-8 decode) is a valid request. */
+  lenientlyValid: boolean;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: Buffer;
+  /** Send the body as a stream: chunked, no content-length, so the limit must hold while reading. */
+  chunked?: boolean;
+  /** Raw request bytes (request-target and framing fuzz); replaces everything above. */
+  raw?: Buffer;
+}
+
+export interface HttpOutcome {
+  status: number | 'reset' | 'no_response';
+  code?: string;
+}
+
+export interface HttpFailure {
+  kind: string;
+  problem: '5xx' | 'no_response' | 'accepted_invalid' | 'reset';
+  status: HttpOutcome['status'];
+  code?: string;
+  /** The first bytes of what was sent (JSON-escaped), enough to replay the case. */
+  input: string;
+}
+
+export interface HttpFuzzResult {
+  cases: number;
+  http5xx: number;
+  crashes: number;
+  noResponse: number;
+  accepted: number;
+  /** Kinds a lenient server accepted (status 202): not failures, findings. */
+  acceptedKinds: Record<string, number>;
+  statuses: Record<string, number>;
+  failures: HttpFailure[];
+  crashErrors: string[];
+  /** Job items or payload objects that belong to no accepted request. */
+  writtenForRefused: string[];
+  serverAlive: boolean;
+  durationMs: number;
+}
+
+const JSON_TYPE = { 'content-type': 'application/json' };
+
+const bodyCaseArb: fc.Arbitrary<HttpCase> = fc.oneof(
+  { arbitrary: mutatedRequestArb.map((m) => ({ kind: m.kind, lenientlyValid: false, method: 'POST', path: '/v1/jobs', headers: JSON_TYPE, body: Buffer.from(JSON.stringify(m.request)) })), weight: 10 },
+  { arbitrary: malformedTextArb.map((m) => ({ kind: m.kind, lenientlyValid: m.lenientlyValid, method: 'POST', path: '/v1/jobs', headers: JSON_TYPE, body: Buffer.from(m.text) })), weight: 6 },
+  { arbitrary: invalidUtf8BodyArb.map((m) => ({ kind: m.kind, lenientlyValid: m.lenientlyValid, method: 'POST', path: '/v1/jobs', headers: JSON_TYPE, body: m.body })), weight: 3 },
+  {
+    // A valid body under a content type that is not JSON.
+    arbitrary: fc
+      .tuple(validRequestArb, fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/xml', 'application/jsonx', 'json', '*/*', 'application/octet-stream', ''))
+      .map(([r, type]) => ({ kind: `content_type:${type || 'none'}`, lenientlyValid: false, method: 'POST', path: '/v1/jobs', headers: type ? { 'content-type': type } : {}, body: Buffer.from(JSON.stringify(r)) })),
+    weight: 2,
+  },
+  {
+    // Over the body limit: declared by content-length, or streamed without one.
+    arbitrary: fc
+      .tuple(validRequestArb, fc.integer({ min: 1, max: 200_000 }), fc.boolean())
+      .map(([r, extra, chunked]) => {
+        const body = Buffer.from(JSON.stringify({ ...r, context: 'x'.repeat(BODY_LIMIT_BYTES + extra) }));
+        return { kind: `over_limit:${chunked ? 'chunked' : 'declared'}`, lenientlyValid: false, method: 'POST', path: '/v1/jobs', headers: JSON_TYPE, body, chunked };
+      }),
+    weight: 2,
+  },
+);
+
+const host = 'Host: 127.0.0.1\r\n';
+const rawCaseArb: fc.Arbitrary<HttpCase> = fc.oneof(
+  // Request targets: absolute forms (valid and not), odd paths, percent-encoding, very long.
+  fc
+    .tuple(
+      fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'HEAD', 'TRACE', 'FOO'),
+      fc.oneof(
+        fc.constantFrom('http://[', 'http://[::1/v1/jobs', 'http://a:b@[/', 'http://x:99999/', 'http://%zz/', 'https://', 'http:', '//', '//x/../v1/jobs', '*', '/v1/jobs/%zz', '/v1/jobs/%00', '/v1/jobs?x=%ff', '/v1/./jobs', '/v1/jobs#frag', '/healthz/../v1/jobs'),
+        fc.string({ minLength: 1, maxLength: 30 }).map((s) => `http://${encodeURI(s).replace(/[\r\n ]/g, '')}/`),
+        fc.string({ minLength: 1, maxLength: 30 }).map((s) => `/v1/jobs/${encodeURIComponent(s)}`),
+        fc.integer({ min: 1_000, max: 20_000 }).map((n) => `/v1/jobs/${'a'.repeat(n)}`),
+        fc.stringMatching(/^[0-9a-f]{64}$/).map((id) => `/v1/jobs/${id}/result`),
+      ),
+    )
+    .map(([method, target]) => ({
+      kind: `request_target:${method}`,
+      lenientlyValid: false,
+      method,
+      path: target,
+      headers: {},
+      raw: Buffer.from(`${method} ${target} HTTP/1.1\r\n${host}Content-Length: 0\r\nConnection: close\r\n\r\n`),
+    })),
+  // Framing: a body shorter than its content-length (the client gives up), bad chunking, bad headers.
+  fc.tuple(validRequestArb, fc.integer({ min: 1, max: 500 })).map(([r, missing]) => {
+    const body = JSON.stringify(r);
+    return {
+      kind: 'framing:short_body',
+      lenientlyValid: false,
+      method: 'POST',
+      path: '/v1/jobs',
+      headers: {},
+      raw: Buffer.from(`POST /v1/jobs HTTP/1.1\r\n${host}Content-Type: application/json\r\nContent-Length: ${body.length + missing}\r\n\r\n${body}`),
+    };
+  }),
+  fc.constantFrom(
+    'POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n',
+    'POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: -1\r\n\r\n',
+    'POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n{}',
+    'POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 99999999999999999999\r\n\r\n',
+    'POST /v1/jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-Trace-Id: \u00ff\u00fe\r\nContent-Length: 2\r\n\r\n{}',
+    'GET /healthz HTTP/9.9\r\n\r\n',
+    'GARBAGE\r\n\r\n',
+    '\u0000\u0001\u0002\r\n\r\n',
+  ).map((text) => ({ kind: 'framing:malformed_http', lenientlyValid: false, method: 'RAW', path: '', headers: {}, raw: Buffer.from(text, 'latin1') })),
+);
+
+/** The HTTP cases, weighted toward bodies (what product surfaces send). */
+export const httpCaseArb: fc.Arbitrary<HttpCase> = fc.oneof({ arbitrary: bodyCaseArb, weight: 9 }, { arbitrary: rawCaseArb, weight: 1 });
+
+function preview(c: HttpCase): string {
+  const bytes = c.raw ?? c.body ?? Buffer.alloc(0);
+  const head = JSON.stringify(bytes.subarray(0, 300).toString('latin1'));
+  return `${c.raw ? 'RAW' : `${c.method} ${c.path} ${JSON.stringify(c.headers)}${c.chunked ? ' chunked' : ''}`} ${head}${bytes.length > 300 ? ` …(${bytes.length} bytes)` : ''}`;
+}
+
+async function sendRaw(port: number, raw: Buffer, timeoutMs: number): Promise<HttpOutcome> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let settled = false;
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      const head = Buffer.concat(chunks).toString('latin1');
+      const match = /^HTTP\/1\.[01] (\d{3})/.exec(head);
+      const code = /"code":"([a-z_]+)"/.exec(head)?.[1];
+      resolve(match ? { status: Number(match[1]), ...(code ? { code } : {}) } : { status: head.length === 0 ? 'no_response' : 'reset' });
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    socket.on('connect', () => {
+      socket.write(raw);
+      // The client is done sending (the short-body case gives up here); it still reads.
+      socket.end();
+    });
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('close', finish);
+    socket.on('error', finish);
+  });
+}
+
+async function sendCase(agent: Agent, apiUrl: string, c: HttpCase): Promise<HttpOutcome> {
+  if (c.raw) return sendRaw(Number(new URL(apiUrl).port), c.raw, 3_000);
+  try {
+    const body = c.body && c.chunked ? (async function* () { for (let i = 0; i < c.body!.length; i += 16_384) yield c.body!.subarray(i, i + 16_384); })() : c.body;
+    const response = await request(`${apiUrl}${c.path}`, { method: c.method as 'POST', headers: c.headers, ...(body === undefined ? {} : { body }), dispatcher: agent, headersTimeout: 10_000, bodyTimeout: 10_000 });
+    const text = await response.body.text();
+    let code: string | undefined;
+    try {
+      code = (JSON.parse(text) as { code?: string; id?: string }).code;
+    } catch {
+      // A non-JSON body is itself suspicious, but the status says enough.
+    }
+    const outcome: HttpOutcome & { id?: string } = { status: response.statusCode, ...(code ? { code } : {}) };
+    if (response.statusCode === 202) outcome.id = (JSON.parse(text) as { id: string }).id;
+    return outcome;
+  } catch {
+    // The server may answer 413 and close before the client has written an oversized body.
+    return { status: 'reset' };
+  }
+}
+
+async function alive(apiUrl: string, agent: Agent): Promise<boolean> {
+  try {
+    const response = await request(`${apiUrl}/healthz`, { dispatcher: agent, headersTimeout: 5_000 });
+    await response.body.text();
+    return response.statusCode === 200;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Sends `runs` generated malformed requests to the real ingest API (harness), `concurrency` at a
+ * time, and checks what the brief demands: no 5xx, no crash (unhandled rejection or uncaught
+ * exception anywhere in the process), the server still answers, and nothing is stored for a
+ * refused request (every new job item and payload object belongs to a request answered 202).
+ */
+export async function runHttpFuzz(h: Harness, options: { runs: number; seed: number; concurrency?: number }): Promise<HttpFuzzResult> {
+  const started = performance.now();
+  const cases = fc.sample(httpCaseArb, { numRuns: options.runs, seed: options.seed });
+  const agent = new Agent({ connections: options.concurrency ?? 16, keepAliveTimeout: 1_000 });
+  const crashes = captureCrashes();
+  const jobsBefore = new Set(await scanJobIds(h));
+  const keysBefore = new Set(await listPayloadKeys(h));
+  const result: HttpFuzzResult = {
+    cases: cases.length,
+    http5xx: 0,
+    crashes: 0,
+    noResponse: 0,
+    accepted: 0,
+    acceptedKinds: {},
+    statuses: {},
+    failures: [],
+    crashErrors: [],
+    writtenForRefused: [],
+    serverAlive: false,
+    durationMs: 0,
+  };
+  const acceptedIds = new Set<string>();
+  let next = 0;
+  const worker = async () => {
+    while (next < cases.length) {
+      const c = cases[next++] as HttpCase;
+      const outcome = (await sendCase(agent, h.apiUrl, c)) as HttpOutcome & { id?: string };
+      const key = String(outcome.status);
+      result.statuses[key] = (result.statuses[key] ?? 0) + 1;
+      const fail = (problem: HttpFailure['problem']) =>
+        result.failures.push({ kind: c.kind, problem, status: outcome.status, ...(outcome.code ? { code: outcome.code } : {}), input: preview(c) });
+      if (typeof outcome.status === 'number' && outcome.status >= 500) {
+        result.http5xx += 1;
+        fail('5xx');
+      } else if (outcome.status === 'no_response') {
+        result.noResponse += 1;
+        fail('no_response');
+      } else if (outcome.status === 'reset' && !c.kind.startsWith('over_limit') && !c.kind.startsWith('framing')) {
+        fail('reset');
+      } else if (outcome.status === 202) {
+        result.accepted += 1;
+        result.acceptedKinds[c.kind.split(':').slice(0, 2).join(':')] = (result.acceptedKinds[c.kind.split(':').slice(0, 2).join(':')] ?? 0) + 1;
+        if (outcome.id) acceptedIds.add(outcome.id);
+        if (!c.lenientlyValid) fail('accepted_invalid');
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency ?? 16 }, worker));
+  result.serverAlive = await alive(h.apiUrl, agent);
+  // Give a crash that surfaced on a later tick the chance to be seen.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const crashed = crashes.stop();
+  result.crashes = crashed.length;
+  result.crashErrors = crashed.map((e) => (e instanceof Error ? (e.stack ?? e.message) : String(e)).split('\n').slice(0, 6).join('\n'));
+  for (const id of await scanJobIds(h)) if (!jobsBefore.has(id) && !acceptedIds.has(id)) result.writtenForRefused.push(`jobs table item ${id}`);
+  for (const key of await listPayloadKeys(h)) {
+    const owner = /^payloads\/([0-9a-f]{64})\//.exec(key)?.[1];
+    if (!keysBefore.has(key) && !(owner && acceptedIds.has(owner))) result.writtenForRefused.push(`payload object ${key}`);
+  }
+  await agent.close();
+  result.durationMs = Math.round(performance.now() - started);
+  return result;
+}
