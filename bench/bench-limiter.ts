@@ -12,7 +12,8 @@
  * calls; commandstats also counts the commands a script runs inside Redis (TIME, HMGET, HSET...),
  * which are listed apart and are not round trips. Reconcile commands (one per admission whose
  * usage differed from its estimate, counted by the workers) are subtracted for
- * `redis_calls_per_admission` and included in `..._incl_reconcile`.
+ * `redis_calls_per_admission` and included in `..._incl_reconcile`. Workers keep the load on
+ * for a grace period after the window, so stopping falls outside it.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -114,7 +115,7 @@ async function main(): Promise<void> {
     await Promise.all(ready);
 
     const startAt = Date.now() + 100;
-    const start: StartMessage = { type: 'start', measureFrom: startAt + warmup * 1000, measureTo: startAt + (warmup + seconds) * 1000 };
+    const start: StartMessage = { type: 'start', measureFrom: startAt + warmup * 1000, measureTo: startAt + (warmup + seconds) * 1000, graceMs: 1500 };
     for (const child of children) child.send(start);
     console.log(`bench-limiter: ${workers} processes x ${base.concurrency} acquirers, one bucket (rpm ${base.rpm}, tpm ${base.tpm}), ` +
       `${priority}, ${base.tenants} tenants (share ${base.tenantShare}), warm-up ${warmup} s, measuring ${seconds} s`);
@@ -152,11 +153,12 @@ async function main(): Promise<void> {
       ['admissions in window', String(admissions)],
       ['redis round trips in window (eval/evalsha)', String(totalCommands)],
       ['  commands run inside the scripts', inner.join(' ')],
-      ['  of which reconciles', String(reconciles)],
+      ['  of which adjustments (reconciles)', String(reconciles)],
       ['redis calls / admission', String(round((totalCommands - reconciles) / admissions, 3))],
       ['  incl. reconcile', String(round(totalCommands / admissions, 3))],
-      ['limiter attempts / admission (client count)', String(round(sum((r) => r.storeCalls) / admissions, 3))],
-      ['refused attempts', String(sum((r) => r.refusedAttempts))],
+      ['admission attempts / admission (client count)', String(round(sum((r) => r.storeCalls) / admissions, 3))],
+      ['store calls in window (client count)', String(sum((r) => r.storeCalls + r.reconciles + r.otherCalls))],
+      ['admission attempts refused', String(sum((r) => r.storeCalls) - admissions)],
       ['errors', String(sum((r) => r.errors))],
     ];
     for (const kind of ['interactive', 'bulk'] as const) {

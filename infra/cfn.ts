@@ -31,7 +31,8 @@ export interface PolicyStatement {
   Effect: 'Allow' | 'Deny';
   Principal?: '*' | { AWS?: Value; Service?: Value };
   Action: string | string[];
-  Resource: Value;
+  /** Absent only in trust policies. */
+  Resource?: Value;
   Condition?: Record<string, Record<string, Value>>;
 }
 
@@ -151,6 +152,7 @@ export interface ResourceProperties {
   'AWS::EC2::SecurityGroupEgress': { GroupId: Value; IpProtocol: string; FromPort: number; ToPort: number; DestinationSecurityGroupId: Value; Description?: string };
   'AWS::ElastiCache::SubnetGroup': { Description: string; SubnetIds: Value };
   'AWS::ElastiCache::ReplicationGroup': {
+    ReplicationGroupId?: string;
     ReplicationGroupDescription: string;
     Engine: 'redis' | 'valkey';
     EngineVersion: string;

@@ -127,7 +127,7 @@ export function buildDashboard(names: DeploymentNames): DashboardBody {
       title: 'Redis (leases, membership, limiter)',
       metrics: [
         line(w('leaseStoreErrors'), { stat: 'Sum', label: 'lease store errors' }),
-        expression('redisrepl', `SEARCH('{AWS/ElastiCache,CacheClusterId} MetricName="ReplicationLag" CacheClusterId="${s}-redis"', 'Maximum', 60)`, ''),
+        expression('redisrepl', `SEARCH('{AWS/ElastiCache,CacheClusterId} MetricName="ReplicationLag" CacheClusterId="${names.redis}"', 'Maximum', 60)`, ''),
       ],
     },
   ];

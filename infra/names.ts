@@ -18,6 +18,8 @@ export interface DeploymentNames {
   fencesTable: string;
   /** Payload access log (one entry per payload read), kept 180 days. */
   accessTable: string;
+  /** ElastiCache replication group id; its nodes are `${redis}-001`, `-002`. */
+  redis: string;
   autoScalingGroup: string;
   lifecycleHook: string;
   launchTemplate: string;
@@ -48,6 +50,7 @@ export function deploymentNames(service = 'warden', partitions = 64): Deployment
     jobsTable: isDefault ? DEFAULT_RESOURCE_NAMES.jobsTable : `${service}-jobs`,
     fencesTable: isDefault ? DEFAULT_RESOURCE_NAMES.fencesTable : `${service}-fences`,
     accessTable: `${service}-access`,
+    redis: `${service}-redis`,
     autoScalingGroup: `${service}-workers`,
     lifecycleHook: `${service}-drain`,
     launchTemplate: `${service}-workers`,

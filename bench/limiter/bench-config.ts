@@ -21,6 +21,8 @@ export interface StartMessage {
   type: 'start';
   measureFrom: number;
   measureTo: number;
+  /** Workers keep going this long after measureTo, then stop. */
+  graceMs: number;
 }
 
 export interface WaitStats {
@@ -37,10 +39,13 @@ export interface WorkerResult {
   admissions: number;
   estimatedTokens: number;
   actualTokens: number;
-  /** Limiter store round trips (admission attempts) and reconcile commands sent in the window. */
+  /**
+   * Store calls made in the window, each one Redis round trip: admission attempts, adjustments
+   * (reconciles, and bookings handed back), anything else (none in the bench).
+   */
   storeCalls: number;
   reconciles: number;
-  refusedAttempts: number;
+  otherCalls: number;
   waits: Record<'interactive' | 'bulk', WaitStats>;
   errors: number;
 }

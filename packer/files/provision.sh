@@ -33,7 +33,8 @@ install -m 0644 /opt/warden/systemd/warden-supervisor.service /etc/systemd/syste
 install -m 0644 /opt/warden/systemd/warden-secrets.service /etc/systemd/system/warden-secrets.service
 install -m 0755 "$FILES/warden-cli.sh" /usr/local/bin/warden
 systemctl daemon-reload
-systemctl enable warden-secrets.service warden-supervisor.service
+# Not enabled here: the launch template's user data writes the config and boot.env first, then
+# enables and starts both units (a unit started before its config exists would only flap).
 
 # 5. CloudWatch agent: ships the EMF and application logs (CloudWatch Logs extracts the EMF
 # metrics). The stack's user data replaces this default with its own config from SSM.

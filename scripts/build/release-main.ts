@@ -1,6 +1,6 @@
 /**
  * The `warden` entry of the release artifact: src/cli/main.ts without the development commands
- * (stack, demo), which import the local emulators (fauxqs, dynalite) that a production install
+ * (stack, demo, chaos), which import the local emulators (fauxqs, dynalite) that a production install
  * does not carry. Compiled to JavaScript by scripts/build/build-release.ts; no tsx at run time.
  *
  * `warden --self-check [...]` is `warden self-check [...]`: the AMI build and the SSM status
@@ -11,12 +11,13 @@ import { runCommand, type Command } from '../../src/cli/command.ts';
 import { apiCommand } from '../../src/cli/commands/api.ts';
 import { dlqCommand } from '../../src/cli/commands/dlq.ts';
 import { selfCheckCommand } from '../../src/cli/commands/self-check.ts';
+import { statusCommand } from '../../src/cli/commands/status.ts';
 import { supervisorCommand } from '../../src/cli/commands/supervisor.ts';
 
 /** Commands of src/cli/main.ts left out of the release on purpose: they need dev-only packages. */
 export const DEV_ONLY_COMMANDS = ['stack', 'demo', 'chaos'] as const;
 
-export const RELEASE_COMMANDS: Command[] = [supervisorCommand, apiCommand, dlqCommand, selfCheckCommand];
+export const RELEASE_COMMANDS: Command[] = [supervisorCommand, apiCommand, statusCommand, dlqCommand, selfCheckCommand];
 
 function usage(): string {
   const lines = RELEASE_COMMANDS.map((command) => `  ${command.name.padEnd(12)} ${command.summary}`);

@@ -107,7 +107,7 @@ const FROM_METRIC = {
     name: METRIC.leaseTakeovers,
     unit: 'Count',
     kind: 'counter',
-    dimensionSets: [pending()],
+    dimensionSets: [now()],
     description: 'Partition leases taken over from a member that stopped heartbeating (not handed over by a drain).',
   },
 } as const satisfies Record<keyof typeof METRIC, MetricSpec>;

@@ -24,9 +24,9 @@ let stack: LocalStack;
  * Runs the artifact's CLI. Asynchronous on purpose: the local stack's emulators live in this
  * process, and a spawnSync would block the event loop that has to answer the child.
  */
-function warden(args: string[], options: { timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function warden(args: string[], options: { timeoutMs?: number; node?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(app, 'bin', 'warden.js'), ...args], {
+    const child = spawn(options.node ?? process.execPath, [join(app, 'bin', 'warden.js'), ...args], {
       cwd: app,
       // The environment of a systemd service: no NODE_OPTIONS loader, no tsx.
       env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: work },

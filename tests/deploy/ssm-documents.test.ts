@@ -44,7 +44,7 @@ class SsmRejected extends Error {}
 let work: string;
 
 /** Runs a document as the agent would; `bypassPatterns` simulates a value that got past SSM. */
-function runDocument(
+async function runDocument(
   name: string,
   parameters: Record<string, string>,
   env: Record<string, string>,
@@ -133,7 +133,7 @@ describe('SSM documents: structure', () => {
         assert.equal(spec.type, 'String');
         assert.equal(spec.interpolationType, 'ENV_VAR', `${key} by environment variable`);
         assert.ok(spec.allowedPattern?.startsWith('^') && spec.allowedPattern.endsWith('$'), `${key} has an anchored allowedPattern`);
-        assert.ok(spec.default !== undefined && new RegExp(spec.allowedPattern).test(spec.default), `${key} default passes its pattern`);
+        assert.ok(spec.default !== undefined && new RegExp(spec.allowedPattern as string).test(spec.default), `${key} default passes its pattern`);
         assert.ok(script.includes(`$SSM_${key}`), `${key} is used`);
       }
       for (const match of script.matchAll(/\$\{?SSM_(\w+)/g)) assert.ok(match[1] && match[1] in doc.parameters, `SSM_${match[1]} is a declared parameter`);

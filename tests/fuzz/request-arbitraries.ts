@@ -171,8 +171,6 @@ export const mutatedRequestArb: fc.Arbitrary<MutatedRequest> = fc.oneof(
 export interface MalformedText {
   kind: string;
   text: string;
-  /** A lenient (last-key-wins, lossy) reading is a valid request: acceptance is possible, and reported. */
-  lenientlyValid: boolean;
 }
 
 const PROTO = 'ZZ_PROTO_KEY_ZZ';
@@ -194,33 +192,32 @@ export const malformedTextArb: fc.Arbitrary<MalformedText> = fc.oneof(
     const good = r[key] as Json;
     const body = JSON.stringify({ ...r, [key]: validLast ? good : bad });
     const first = validLast ? bad : good;
-    return { kind: `duplicate_key:${key}:${validLast ? 'valid_last' : 'valid_first'}`, text: `{${JSON.stringify(key)}:${JSON.stringify(first)},${body.slice(1)}`, lenientlyValid: validLast };
+    return { kind: `duplicate_key:${key}:${validLast ? 'valid_last' : 'valid_first'}`, text: `{${JSON.stringify(key)}:${JSON.stringify(first)},${body.slice(1)}` };
   }),
   fc.tuple(validRequestArb, fc.constantFrom('inputs', 'metadata'), fc.oneof(fc.string({ maxLength: 5 }), fc.integer(), fc.constant({ polluted: true } as Json))).map(([r, where, value]) => {
     const request = where === 'inputs' ? { ...r, inputs: { ...(r['inputs'] as RequestObject), [PROTO]: value } } : { ...r, metadata: { [PROTO]: value } };
     // A '__proto__' own key survives JSON.parse (and JSON.stringify), never an object literal.
-    return { kind: `proto_key:${where}`, text: JSON.stringify(request).replace(`"${PROTO}"`, '"__proto__"'), lenientlyValid: where === 'metadata' || typeof value !== 'object' };
+    return { kind: `proto_key:${where}`, text: JSON.stringify(request).replace(`"${PROTO}"`, '"__proto__"') };
   }),
   // Escaped lone surrogates: valid JSON, not valid Unicode.
   fc.tuple(validRequestArb, fc.constantFrom('\\ud800', '\\udfff', 'a\\ud83d', '\\udca1b'), fc.constantFrom('inputs', 'context', 'metadata')).map(([r, escape, where]) => {
     const marker = 'ZZ_SURROGATE_ZZ';
     const request = where === 'inputs' ? { ...r, inputs: { fldText: marker } } : where === 'context' ? { ...r, context: marker } : { ...r, metadata: { note: marker } };
-    return { kind: `lone_surrogate:${where}`, text: JSON.stringify(request).replace(marker, escape), lenientlyValid: true };
+    return { kind: `lone_surrogate:${where}`, text: JSON.stringify(request).replace(marker, escape) };
   }),
   // Syntax: truncated, trailing garbage, JS-isms JSON does not allow.
   fc.tuple(validRequestArb, fc.nat()).map(([r, cut]) => {
     const text = JSON.stringify(r);
-    return { kind: 'truncated_json', text: text.slice(0, cut % Math.max(1, text.length - 1)), lenientlyValid: false };
+    return { kind: 'truncated_json', text: text.slice(0, cut % Math.max(1, text.length - 1)) };
   }),
-  fc.tuple(validRequestArb, fc.constantFrom('}', ',', ' x', '{}', '\u0000', '//c')).map(([r, tail]) => ({ kind: 'trailing_garbage', text: JSON.stringify(r) + tail, lenientlyValid: false })),
+  fc.tuple(validRequestArb, fc.constantFrom('}', ',', ' x', '{}', '\u0000', '//c')).map(([r, tail]) => ({ kind: 'trailing_garbage', text: JSON.stringify(r) + tail })),
   fc.tuple(validRequestArb, fc.constantFrom('NaN', 'Infinity', '-Infinity', "'single'", 'undefined', '0x1F', '01', '1.', '.5', '+1')).map(([r, token]) => ({
     kind: 'non_json_token',
     text: JSON.stringify({ ...r, inputs: { fldX: 'TOKEN' } }).replace('"TOKEN"', token),
-    lenientlyValid: false,
   })),
-  validRequestArb.map((r) => ({ kind: 'comments', text: `/* c */${JSON.stringify(r)}`, lenientlyValid: false })),
-  fc.constantFrom('', ' ', 'null', 'true', '0', '"string"', '[]', '[{}]', '{}', '{"":""}').map((text) => ({ kind: 'json_non_request', text, lenientlyValid: false })),
-  fc.string({ maxLength: 200 }).map((text) => ({ kind: 'random_text', text, lenientlyValid: false })),
+  validRequestArb.map((r) => ({ kind: 'comments', text: `/* c */${JSON.stringify(r)}` })),
+  fc.constantFrom('', ' ', 'null', 'true', '0', '"string"', '[]', '[{}]', '{}', '{"":""}').map((text) => ({ kind: 'json_non_request', text })),
+  fc.string({ maxLength: 200 }).map((text) => ({ kind: 'random_text', text })),
 );
 
 /** Byte sequences that are not UTF-8: stray continuation, truncated, overlong, surrogate, out of range. */
@@ -247,15 +244,14 @@ export const invalidUtf8Arb: fc.Arbitrary<Buffer> = fc.oneof(
 );
 
 /** A request body with raw invalid UTF-8 inside a string value (or a key), as bytes. */
-export const invalidUtf8BodyArb: fc.Arbitrary<{ kind: string; body: Buffer; lenientlyValid: boolean }> = fc
-  .tuple(fc.oneof(validRequestArb.map((r) => ({ r, valid: true })), mutatedRequestArb.map((m) => ({ r: m.request, valid: false }))), invalidUtf8Arb, fc.constantFrom('inputs', 'record_id', 'context', 'key'))
-  .map(([{ r, valid }, bytes, where]) => {
+export const invalidUtf8BodyArb: fc.Arbitrary<{ kind: string; body: Buffer }> = fc
+  .tuple(fc.oneof(validRequestArb, mutatedRequestArb.map((m) => m.request)), invalidUtf8Arb, fc.constantFrom('inputs', 'record_id', 'context', 'key'))
+  .map(([r, bytes, where]) => {
     const marker = 'ZZ_BYTES_ZZ';
     const request =
       where === 'inputs' ? { ...r, inputs: { fldText: `a${marker}b` } } : where === 'key' ? { ...r, inputs: { [`fld${marker}`]: 'v' } } : { ...r, [where]: `rec${marker}` };
     const [before, after] = JSON.stringify(request).split(marker) as [string, string];
-    // A lossy decoder turns the bytes into U+FFFD: acceptable for free text, never for an id.
-    return { kind: `invalid_utf8:${where}`, body: Buffer.concat([Buffer.from(before), bytes, Buffer.from(after)]), lenientlyValid: valid && (where === 'inputs' || where === 'context') };
+    return { kind: `invalid_utf8:${where}`, body: Buffer.concat([Buffer.from(before), bytes, Buffer.from(after)]) };
   });
 
 export { BODY_LIMIT_BYTES };

@@ -81,6 +81,7 @@ describe('LlmLimiter pause, priority, tenant cap, abort (real redis-server)', ()
     t.diagnostic(`interactive waits ${interactiveWaits.map(Math.round).join(' ')} ms; bulk waits ${bulkWaits.map(Math.round).join(' ')} ms; bulk admitted meanwhile ${bulkAdmitted - bulkBefore}`);
     assert.ok(worstInteractive < 150, `interactive waits ${interactiveWaits.map(Math.round).join(', ')} ms`);
     assert.ok(medianBulk > 150 && medianBulk > worstInteractive * 2, `bulk waits ${bulkWaits.map(Math.round).join(', ')} ms`);
+    assert.ok(Math.max(...bulkWaits) < 2000, 'bulk waiters are served in turn: none starves behind newer ones');
     assert.ok(bulkAdmitted - bulkBefore > 60, `bulk keeps using what interactive leaves: ${bulkAdmitted - bulkBefore} in ~1.2 s`);
   });
 

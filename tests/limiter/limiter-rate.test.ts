@@ -85,14 +85,25 @@ describe('LlmLimiter tokens (real redis-server)', () => {
     await large.reconcile(45_000);
   });
 
+  it('keeps admitting after Redis restarts empty (scripts are loaded again, the bucket starts full)', async () => {
+    const handle = await openLimiter(server, freshPrefix(), { limits: [{ provider: 'p', model: 'm', rpm: 60_000, tpm: 1e9 }], tenantShare: 0.5 });
+    handles.push(handle);
+    const request = { provider: 'p', model: 'm', tenant: 'a', priority: 'bulk' as const, estimatedTokens: 10 };
+    await (await handle.limiter.acquire(request)).reconcile(5);
+    await server.restart({ wipe: true });
+    const admission = await handle.limiter.acquire(request);
+    assert.ok(admission.waitedMs < 1000);
+    await admission.reconcile(20);
+  });
+
   it('tokens per minute bound the admission rate, and reconciled usage raises it', async (t) => {
     // 600 000 tpm = 10 000 tokens/s; estimates of 1000 allow ~10 admissions/s.
     const options = { limits: [{ provider: 'p', model: 'm', rpm: 1e9, tpm: 600_000 }], burstMs: 100, tenantShare: 1 };
     const measure = async (actual: number): Promise<number> => {
       const handle = await openLimiter(server, freshPrefix(), options);
       handles.push(handle);
-      const from = performance.now() + 300;
-      const to = from + 1500;
+      const from = performance.now() + 250;
+      const to = from + 1200;
       let admitted = 0;
       await hammer(handle.limiter, 8, to, { tokens: () => 1000, actual: () => actual }, (at) => {
         if (at >= from && at < to) admitted += 1;
@@ -100,9 +111,9 @@ describe('LlmLimiter tokens (real redis-server)', () => {
       return admitted;
     };
     const charged = await measure(1000);
-    assert.ok(charged >= 11 && charged <= 19, `~15 admissions of 1000 tokens in 1.5 s at 10 000 tokens/s, got ${charged}`);
+    assert.ok(charged >= 8 && charged <= 16, `~12 admissions of 1000 tokens in 1.2 s at 10 000 tokens/s, got ${charged}`);
     const refunded = await measure(100);
-    t.diagnostic(`1000-token admissions in 1.5 s: ${charged} charged in full, ${refunded} reconciled to 100`);
+    t.diagnostic(`1000-token admissions in 1.2 s: ${charged} charged in full, ${refunded} reconciled to 100`);
     assert.ok(refunded >= charged * 4, `with 900 of every 1000 returned, the rate rises: ${refunded} vs ${charged}`);
   });
 });

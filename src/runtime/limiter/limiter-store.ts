@@ -26,6 +26,8 @@ export interface AdmitAttempt {
   readonly bulkReserveFraction: number;
   /** The longest start delay this attempt may be booked with. */
   readonly horizonMs: number;
+  /** This attempt comes back from a place in the line (the previous reply was a refusal). */
+  readonly returning: boolean;
 }
 
 export type AdmitReply =

@@ -34,8 +34,9 @@ export interface Admission {
   /**
    * Report the tokens the call really used (the provider's `usage`; 0 when it failed before
    * using any). The difference to the estimate goes back to (or is charged to) the bucket in
-   * one fire-and-forget command. Only the first call counts. The promise never rejects (store
-   * failures go to `onError`); await it only to order things in tests.
+   * one fire-and-forget command. Only the first call counts. Throws a ValidationError at once
+   * for a negative or non-finite count; the promise never rejects (store failures go to
+   * `onError`), so awaiting it is only for ordering (tests).
    */
   reconcile(actualTokens: number): Promise<void>;
 }
@@ -151,6 +152,7 @@ export class LlmLimiter {
     const { clock, random, retryJitterMs, bulkReserveFraction, burstMs, maxBookAheadMs, tenantShare } = this.options;
     const started = clock.monotonicMs();
     const attempt = {
+      returning: false,
       tenant,
       tenantShare,
       priority,
@@ -182,12 +184,25 @@ export class LlmLimiter {
         }
         if (!reply.admitted) {
           this.counters.refusedAttempts += 1;
+          // A pause hands out no places: everyone comes back after it on an equal footing, with
+          // jitter. A place in a line is a turn of its own, already apart from the others'.
+          attempt.returning = reply.reason !== 'paused';
           // Spare the other local waiters a round trip each to learn the same thing.
           if (reply.reason === 'paused') bucket.pausedUntil = Math.max(bucket.pausedUntil, clock.monotonicMs() + reply.retryMs);
-          await abortableSleep(reply.retryMs + random() * retryJitterMs, signals);
+          await abortableSleep(reply.retryMs + (attempt.returning ? 0 : random() * retryJitterMs), signals);
           continue;
         }
-        if (reply.waitMs > 0 && (await this.waitForStart(bucket, tenant, estimatedTokens, reply.waitMs, signals)) === 'cancelled') continue;
+        if (bucket.pausedUntil > clock.monotonicMs()) {
+          // A pause arrived while the reply was on its way: the script ran before it, so the
+          // pause's drain already covers this admission; only the tenant's share is handed back.
+          this.refund(bucket, tenant, estimatedTokens, false);
+          attempt.returning = false;
+          continue;
+        }
+        if (reply.waitMs > 0 && (await this.waitForStart(bucket, tenant, estimatedTokens, reply.waitMs, signals)) === 'cancelled') {
+          attempt.returning = false;
+          continue;
+        }
         this.counters.admitted += 1;
         return this.admission(bucket, request, clock.monotonicMs() - started, attempts);
       }

@@ -82,6 +82,7 @@ export class RedisLimiterStore implements LimiterStore {
       attempt.bulkReserveFraction,
       attempt.tokens,
       Math.round(attempt.horizonMs * 1000),
+      attempt.returning ? '1' : '0',
     ])) as [number, number, string?];
     if (reply[0] === 1) return { admitted: true, waitMs: reply[1] / 1000 };
     const reason = reply[2];
