@@ -1,41 +1,46 @@
 import type { Logger } from 'pino';
 import { OwnershipLostError, WardenError } from '../errors.ts';
-import type { GenerationRequest } from '../jobs/generation-request.ts';
 import type { JobRecord } from '../jobs/job-record.ts';
 import type { JobEvent } from '../jobs/job-states.ts';
-import type { PromptTemplate } from '../jobs/prompt-template.ts';
 import { inputsStillCurrent } from '../jobs/record-currency.ts';
 import { transition, type JobEffect } from '../jobs/transition-table.ts';
 import type { CheckpointStore, JobPatch } from '../runtime/checkpoint-store.ts';
-import type { CpuTask, PreparedPrompt } from '../runtime/cpu/cpu-tasks.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { DeadLetterSink } from '../runtime/job-queue.ts';
-import { LlmCallError, type LlmProvider } from '../runtime/llm-provider.ts';
+import { LlmCallError } from '../runtime/llm-provider.ts';
 import { METRIC, type Metrics } from '../runtime/metrics.ts';
-import type { PayloadStore } from '../runtime/payload-store.ts';
 import type { RecordStore, StoredRecord } from '../runtime/record-store.ts';
+import type { Generation, ReadyCall } from './generation.ts';
 import type { Ownership } from './ownership.ts';
 import { retryDelayMs } from './retry-policy.ts';
 import { writeBack } from './write-back.ts';
 
 export interface JobRunnerDeps {
   checkpoints: CheckpointStore;
-  payloads: PayloadStore;
   records: RecordStore;
-  llm: LlmProvider;
-  templates: { get(version: string): PromptTemplate };
-  /** Renders the prompt and estimates its tokens, off the event loop when a pool is configured. */
-  prepare: (task: CpuTask, signal?: AbortSignal) => Promise<PreparedPrompt>;
+  /** Prompt preparation, the breaker and limiter, and the provider call. */
+  generation: Generation;
   deadLetters: DeadLetterSink;
+  /** Operators may pause bulk (backfill) jobs per prompt version; interactive jobs never wait. */
+  isBackfillPaused?: (promptVersion: string) => boolean;
   metrics: Metrics;
   clock: Clock;
-  policy: { maxAttempts: number; backoffBaseMs: number; backoffMaxMs: number; llmTimeoutMs: number; maxConflictRetries: number };
+  policy: { maxAttempts: number; backoffBaseMs: number; backoffMaxMs: number; maxConflictRetries: number };
 }
+
+/** A paused backfill job's message comes back this often to see whether the pause is over. */
+const BACKFILL_PAUSE_RECHECK_S = 30;
 
 /** What the actor does with the job's SQS message once the runner stops. */
 export type Disposition = { kind: 'delete' } | { kind: 'hide'; seconds: number } | { kind: 'return' };
 
 type Step = { event: JobEvent; reason?: string; patch?: JobPatch };
+
+/** What one run learns on the way and uses later: the record read, the call made ready. */
+interface RunState {
+  record?: StoredRecord;
+  ready?: ReadyCall;
+}
 
 /** A queued job is claimed first; 'claim' is the runner's own step, not an effect of the table. */
 type Effect = JobEffect | 'claim';
@@ -52,7 +57,7 @@ export class JobRunner {
 
   async run(start: JobRecord, ownership: Ownership, log: Logger): Promise<Disposition> {
     let job = start;
-    let record: StoredRecord | undefined;
+    const state: RunState = {};
     let effects: readonly Effect[] | 'reclaim' | 'not_owner' = this.resumeEffects(job, ownership);
     if (effects === 'not_owner') return { kind: 'return' };
     if (effects === 'reclaim') {
@@ -61,7 +66,7 @@ export class JobRunner {
     for (;;) {
       const effect = effects[0];
       if (effect === undefined) throw new Error(`job ${job.id}: no effect after state ${job.state}`);
-      const step = await this.perform(effect, job, ownership, log, (r) => (record = r), () => record);
+      const step = await this.perform(effect, job, ownership, log, state);
       if (!('event' in step)) return step;
       ({ job, effects } = await this.apply(job, step, ownership, log));
       if (!IN_LOOP.has(effects[0] as Effect)) return this.finish(job, effects as readonly JobEffect[], log);
@@ -97,11 +102,11 @@ export class JobRunner {
     job: JobRecord,
     ownership: Ownership,
     log: Logger,
-    remember: (record: StoredRecord | undefined) => void,
-    recall: () => StoredRecord | undefined,
+    state: RunState,
   ): Promise<Step | Disposition> {
     switch (effect) {
       case 'claim': {
+        if (job.priority === 'bulk' && this.deps.isBackfillPaused?.(job.request.prompt_version)) return { kind: 'hide', seconds: BACKFILL_PAUSE_RECHECK_S };
         const waitMs = job.next_attempt_at ? Date.parse(job.next_attempt_at) - this.deps.clock.now().getTime() : 0;
         if (waitMs > 1000) return { kind: 'hide', seconds: Math.ceil(waitMs / 1000) };
         return { event: 'claim' };
@@ -112,35 +117,29 @@ export class JobRunner {
         if (!inputsStillCurrent(Object.keys(job.request.inputs), job.input_hash, record.fields)) {
           return { event: 'supersede', reason: 'record inputs changed before generation' };
         }
-        remember(record);
+        state.record = record;
+        // A memoized result (a redriven job) needs no prompt and no capacity: it is never paid again.
+        if (!job.result) state.ready = await this.deps.generation.ready(job, ownership.signal);
         if (!ownership.isValid()) throw new OwnershipLostError(job.id, job.state, { reason: 'lease expired before the LLM call' });
         return { event: 'start', patch: { attempts: job.attempts + 1, next_attempt_at: null } };
       }
       case 'call_llm':
-        return this.callLlm(job, ownership, log);
+        return this.callLlm(job, ownership, log, state);
       case 'write_back':
-        return this.writeBack(job, ownership, recall());
+        return this.writeBack(job, ownership, state.record);
       default:
         throw new Error(`effect ${effect} is performed by the actor, not in the job loop`);
     }
   }
 
-  private async callLlm(job: JobRecord, ownership: Ownership, log: Logger): Promise<Step> {
+  private async callLlm(job: JobRecord, ownership: Ownership, log: Logger, state: RunState): Promise<Step> {
     // Pay once: a job that comes round again (redrive) with a memoized result never calls again.
     if (job.result) return { event: 'generate', reason: 'memoized result reused' };
-    const context = job.context_ref ? (await this.deps.payloads.get(job.context_ref, ownership.signal)).toString('utf8') : undefined;
-    const template = this.deps.templates.get(job.request.prompt_version);
-    const request: GenerationRequest = { ...job.request, ...(context === undefined ? {} : { context }) };
-    const prepared = await this.deps.prepare({ kind: 'prepare', template, request }, ownership.signal);
+    state.ready ??= await this.deps.generation.ready(job, ownership.signal);
     const started = this.deps.clock.monotonicMs();
     this.deps.metrics.count(METRIC.llmCalls);
     try {
-      const completion = await this.deps.llm.complete({
-        messages: prepared.messages,
-        maxTokens: template.max_tokens,
-        timeoutMs: this.deps.policy.llmTimeoutMs,
-        signal: ownership.signal,
-      });
+      const completion = await this.deps.generation.call(state.ready, ownership.signal);
       this.deps.metrics.timing(METRIC.llmLatency, this.deps.clock.monotonicMs() - started);
       return {
         event: 'generate',

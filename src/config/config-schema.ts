@@ -54,6 +54,18 @@ export interface WardenConfig {
     /** A member not heard from for this long is no longer counted in the fair share. */
     memberTtlMs: number;
   };
+  /** One fleet-wide limiter for the configured provider and model (requests and tokens per minute). */
+  limiter: {
+    enabled: boolean;
+    rpm: number;
+    tpm: number;
+    /** Capacity kept for interactive jobs: bulk (backfill) jobs only use what lies above it. */
+    bulkReserveFraction: number;
+    /** The most of the rates one tenant (base) may take; 1 = no cap. */
+    tenantShare: number;
+  };
+  /** Fleet-wide circuit breaker for the provider: while open, jobs wait (they do not fail). */
+  breaker: { enabled: boolean; failureRateThreshold: number; minimumRequests: number; windowMs: number; bucketMs: number; openMs: number };
   /** Worker threads for per-job CPU work (prompt rendering, token estimation); 0 = inline. */
   cpu: { threads: number; maxQueue: number };
   ingest: { host: string; port: number };
@@ -147,6 +159,31 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       properties: { ttlMs: int(300, 600000, 10000), rebalanceIntervalMs: int(50, 600000, 1000), memberTtlMs: int(300, 600000, 10000) },
+    },
+    limiter: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        rpm: int(1, 100000000, 10000),
+        tpm: int(1, 10000000000, 2000000),
+        bulkReserveFraction: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.2 },
+        tenantShare: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.25 },
+      },
+    },
+    breaker: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        failureRateThreshold: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.5 },
+        minimumRequests: int(1, 1000000, 20),
+        windowMs: int(1000, 3600000, 60000),
+        bucketMs: int(100, 3600000, 10000),
+        openMs: int(100, 3600000, 30000),
+      },
     },
     cpu: { type: 'object', additionalProperties: false, default: {}, properties: { threads: int(0, 256, 1), maxQueue: int(1, 1000000, 100000) } },
     ingest: {

@@ -11,6 +11,8 @@ import type { DeadLetterKind, DeadLetterSink, PartitionQueue } from './job-queue
 import type { LlmProvider } from './llm-provider.ts';
 import { OpenAiChatProvider } from './llm/openai-chat-provider.ts';
 import type { Redis } from 'ioredis';
+import { buildGate } from './build-gate.ts';
+import type { LlmGate } from '../actors/llm-gate.ts';
 import { CpuPool } from './cpu/cpu-pool.ts';
 import type { LeaseStore } from './leases/lease-store.ts';
 import type { MemberRegistry } from './leases/member-registry.ts';
@@ -44,6 +46,8 @@ export interface RuntimeContext {
   queueUrl(partition: number): string;
   /** Built on first use: only the supervisor calls the LLM and the record store. */
   llm(): LlmProvider;
+  /** The breaker and the global limiter in front of the provider (built on first use). */
+  gate(): Promise<LlmGate>;
   cpu(): CpuPool;
   /** One shared Redis connection: leases, membership, limiter, breaker. */
   redis(): Redis;
@@ -78,6 +82,7 @@ export async function createRuntime(config: WardenConfig, overrides: { log?: Log
   let records: RecordStore | undefined;
   let cpu: CpuPool | undefined;
   let redis: Redis | undefined;
+  let gate: Promise<{ gate: LlmGate; close: () => Promise<void> }> | undefined;
   const minter = new FencingTokenMinter(aws.doc, config.tables.fences);
   const sharedRedis = () => {
     redis ??= createRedisClient({ url: config.redis.url, onError: (error) => log.warn({ err: error }, 'redis connection error') });
@@ -119,6 +124,10 @@ export async function createRuntime(config: WardenConfig, overrides: { log?: Log
       return llm;
     },
     redis: sharedRedis,
+    async gate() {
+      gate ??= buildGate(config, sharedRedis(), log);
+      return (await gate).gate;
+    },
     leases() {
       return new RedisLeaseStore(sharedRedis(), minter, { clock });
     },
@@ -143,6 +152,7 @@ export async function createRuntime(config: WardenConfig, overrides: { log?: Log
       await llm?.close();
       await records?.close();
       await cpu?.close();
+      if (gate) await (await gate).close().catch(() => undefined);
       if (redis) await closeRedisClient(redis);
       metrics.close();
       aws.destroy();

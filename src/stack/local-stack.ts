@@ -66,6 +66,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       backoffMaxMs: Math.max(100, Math.round(60_000 * timeScale)),
     },
     recordStore: { baseUrl: records.url },
+    // Roomy limits: the local runs exercise the limiter's path without making it the bottleneck.
+    limiter: { rpm: 120000, tpm: 500000000, tenantShare: 1 },
     prompts: { dir: resolve('config/prompts') },
     metrics: { output: '-', flushIntervalMs: 10_000 },
   };

@@ -1,4 +1,7 @@
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { backfillPaused, FleetControls, type FleetControlState } from '../ops/fleet-controls.ts';
+import { Generation } from '../actors/generation.ts';
 import { JobRunner } from '../actors/job-runner.ts';
 import type { Ownership } from '../actors/ownership.ts';
 import { PartitionActor } from '../actors/partition-actor.ts';
@@ -18,6 +21,8 @@ export interface SupervisorOptions {
   restart?: { maxRestarts: number; windowMs: number; baseDelayMs: number; maxDelayMs: number };
   /** How long a partition given up after repeated crashes is left for other members. */
   giveUpCooldownMs?: number;
+  /** The host operators drain by name (`warden drain`); defaults to os.hostname(). */
+  host?: string;
 }
 
 interface ActorSlot {
@@ -35,7 +40,7 @@ interface ActorSlot {
 export class Supervisor {
   readonly id: string;
   private readonly log: Logger;
-  private readonly runner: JobRunner;
+  private runner!: JobRunner;
   private readonly leases: LeaseStore;
   private readonly keeper: LeaseKeeper;
   private readonly membership: Membership;
@@ -48,6 +53,11 @@ export class Supervisor {
   private timer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
+  private readonly controls: FleetControls;
+  private controlState: FleetControlState = { drainedHosts: new Map(), pausedBackfills: new Map() };
+  private readonly host: string;
+  /** True while an operator has drained this host: no partitions, not a member. */
+  private drained = false;
 
   constructor(
     private readonly runtime: RuntimeContext,
@@ -68,13 +78,34 @@ export class Supervisor {
       onLost: (lease, reason) => this.log.warn({ partition: lease.partition, token: lease.token, reason }, 'partition lease lost'),
       onError: (error) => this.log.warn({ err: error }, 'lease renewal failed'),
     });
-    this.runner = new JobRunner({
+    this.host = options.host ?? hostname();
+    this.controls = new FleetControls(runtime.aws.doc, config.tables.fences);
+  }
+
+  async start(): Promise<void> {
+    this.runner = await this.buildRunner();
+    await this.membership.join(this.id);
+    this.keeper.start();
+    await this.rebalance();
+    this.timer = setInterval(() => void this.rebalance(), this.runtime.config.leases.rebalanceIntervalMs);
+    this.log.info({ partitions: this.ownedPartitions() }, 'supervisor started');
+  }
+
+  private async buildRunner(): Promise<JobRunner> {
+    const { runtime } = this;
+    const { config } = runtime;
+    return new JobRunner({
+      isBackfillPaused: (promptVersion) => backfillPaused(this.controlState, promptVersion),
       checkpoints: runtime.checkpoints,
-      payloads: runtime.payloads,
       records: runtime.records(),
-      llm: runtime.llm(),
-      templates: runtime.templates,
-      prepare: (task, signal) => runtime.cpu().prepare(task, signal),
+      generation: new Generation({
+        payloads: runtime.payloads,
+        templates: runtime.templates,
+        prepare: (task, signal) => runtime.cpu().prepare(task, signal),
+        gate: await runtime.gate(),
+        llm: runtime.llm(),
+        llmTimeoutMs: config.llm.timeoutMs,
+      }),
       deadLetters: runtime.deadLetters,
       metrics: runtime.metrics,
       clock: runtime.clock,
@@ -82,18 +113,9 @@ export class Supervisor {
         maxAttempts: config.llm.maxAttempts,
         backoffBaseMs: config.llm.backoffBaseMs,
         backoffMaxMs: config.llm.backoffMaxMs,
-        llmTimeoutMs: config.llm.timeoutMs,
         maxConflictRetries: config.recordStore.maxConflictRetries,
       },
     });
-  }
-
-  async start(): Promise<void> {
-    await this.membership.join(this.id);
-    this.keeper.start();
-    await this.rebalance();
-    this.timer = setInterval(() => void this.rebalance(), this.runtime.config.leases.rebalanceIntervalMs);
-    this.log.info({ partitions: this.ownedPartitions() }, 'supervisor started');
   }
 
   ownedPartitions(): number[] {
@@ -114,6 +136,7 @@ export class Supervisor {
 
   private async rebalanceOnce(): Promise<void> {
     if (this.stopping) return;
+    if (!(await this.followControls())) return;
     const partitions = this.runtime.config.partitions;
     const members = this.recent.observe(await this.membership.heartbeat());
     const holders = await this.leases.listAll(Array.from({ length: partitions }, (_, p) => p));
@@ -137,6 +160,30 @@ export class Supervisor {
       this.log.info({ partition, token: lease.token, from: previous?.owner ?? null }, 'partition acquired');
       this.startActor(partition, this.keeper.hold(lease));
     }
+  }
+
+  /**
+   * Reads the operator controls; false while this host is drained (hold nothing, count for
+   * nothing). A control store that cannot be read keeps the last known controls.
+   */
+  private async followControls(): Promise<boolean> {
+    try {
+      this.controlState = await this.controls.read();
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not read operator controls; keeping the last ones');
+    }
+    const reason = this.controlState.drainedHosts.get(this.host);
+    if (reason !== undefined && !this.drained) {
+      this.drained = true;
+      this.log.info({ host: this.host, reason }, 'host drained by an operator: handing every partition off');
+      await this.membership.leave().catch((error) => this.log.warn({ err: error }, 'leave failed'));
+      await Promise.all(this.ownedPartitions().map((partition) => this.handOff(partition)));
+    } else if (reason === undefined && this.drained) {
+      this.drained = false;
+      this.log.info({ host: this.host }, 'host resumed by an operator: rejoining the fleet');
+      await this.membership.join(this.id);
+    }
+    return !this.drained;
   }
 
   private startActor(partition: number, ownership: Ownership, budget?: RestartBudget): void {

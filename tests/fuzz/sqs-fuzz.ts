@@ -1,5 +1,6 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import fc from 'fast-check';
+import { parseGenerationRequest } from '../../src/jobs/generation-request.ts';
 import { jobKey } from '../../src/jobs/job-key.ts';
 import type { Harness } from '../support/harness.ts';
 import { captureCrashes, fenceTokens, scanJobIds } from './fuzz-support.ts';
@@ -14,7 +15,7 @@ export interface SqsCase {
 
 export interface SqsFailure {
   kind: string;
-  problem: 'not_dead_lettered' | 'no_reason_code' | 'refused_by_sqs';
+  problem: 'not_dead_lettered' | 'no_reason_code' | 'refused_by_sqs' | 'job_written';
   detail?: string;
   input: string;
 }
@@ -155,8 +156,24 @@ function sqsSafe(body: string): string {
   return body.replace(/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD]/gu, '?');
 }
 
+const PROMPT_VERSIONS = new Set(['summary-v1', 'followup-v1']);
+
+/** Replacing characters SQS refuses can repair a broken request (4,500 emoji become 4,500 bytes). */
+function stillInvalid(c: { kind: string; body: string }): boolean {
+  if (!c.kind.startsWith('invalid_request')) return true;
+  try {
+    const request = (JSON.parse(c.body) as { submit: { request: unknown } }).submit.request;
+    return !PROMPT_VERSIONS.has(parseGenerationRequest(request).prompt_version);
+  } catch {
+    return true;
+  }
+}
+
 export function sqsCaseArb(partitions: number): fc.Arbitrary<SqsCase> {
-  return fc.tuple(caseBodyArb, fc.nat({ max: partitions - 1 })).map(([c, partition]) => ({ kind: c.kind, body: sqsSafe(c.body), partition }));
+  return fc
+    .tuple(caseBodyArb, fc.nat({ max: partitions - 1 }))
+    .map(([c, partition]) => ({ kind: c.kind, body: sqsSafe(c.body), partition }))
+    .filter(stillInvalid);
 }
 
 function preview(c: SqsCase): string {
@@ -275,6 +292,10 @@ export async function runSqsFuzz(h: Harness, options: { runs: number; seed: numb
   const restarts = tokensAfter.reduce((sum, token, p) => sum + (token - (tokensBefore[p] ?? 0)), 0);
   const crashed = crashes.stop();
   const jobsWritten = (await scanJobIds(h)).filter((id) => !jobsBefore.has(id));
+  for (const id of jobsWritten) {
+    const c = sent.find((candidate) => jobIdOf(candidate.body) === id);
+    failures.push({ kind: c?.kind ?? 'unknown', problem: 'job_written', detail: `job ${id} was created`, input: c ? preview(c) : '' });
+  }
   return {
     cases: cases.length,
     sent: sent.length,
