@@ -1,13 +1,15 @@
 import { runCommand, type Command } from './command.ts';
 import { apiCommand } from './commands/api.ts';
 import { chaosCommand } from './commands/chaos.ts';
+import { backfillCommand, drainCommand, resumeCommand } from './commands/controls.ts';
+import { selfCheckCommand } from './commands/self-check.ts';
 import { demoCommand } from './commands/demo.ts';
 import { dlqCommand } from './commands/dlq.ts';
 import { stackCommand } from './commands/stack.ts';
 import { statusCommand } from './commands/status.ts';
 import { supervisorCommand } from './commands/supervisor.ts';
 
-const COMMANDS: Command[] = [stackCommand, supervisorCommand, apiCommand, demoCommand, dlqCommand, chaosCommand, statusCommand];
+const COMMANDS: Command[] = [stackCommand, supervisorCommand, apiCommand, demoCommand, dlqCommand, chaosCommand, statusCommand, drainCommand, resumeCommand, backfillCommand, selfCheckCommand];
 
 function usage(): string {
   const lines = COMMANDS.map((command) => `  ${command.name.padEnd(12)} ${command.summary}`);

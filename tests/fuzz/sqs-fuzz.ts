@@ -90,6 +90,14 @@ const caseBodyArb: fc.Arbitrary<{ kind: string; body: string }> = fc.oneof(
     weight: 6,
   },
   { arbitrary: fc.tuple(producerBase, hex64).map(([m, other]) => ({ kind: 'job_id_mismatch', body: JSON.stringify({ ...m, job_id: other }) })), weight: 2 },
+  {
+    // Well-formed, its own key, but a prompt version no template exists for.
+    arbitrary: fc.tuple(producerBase, fc.constantFrom('nope-v9', 'summary-v2', 'x')).map(([m, version]) => {
+      const request = { ...m.submit.request, prompt_version: version };
+      return { kind: 'unknown_prompt_version', body: JSON.stringify({ ...m, job_id: jobKey(request as never), submit: { ...m.submit, request } }) };
+    }),
+    weight: 1,
+  },
   { arbitrary: claimCheck.map((m) => ({ kind: 'unknown_job', body: JSON.stringify(m) })), weight: 2 },
   {
     // Valid by the schema, not storable: numbers outside what DynamoDB holds, '__proto__' keys.

@@ -2,6 +2,7 @@ import { loadConfig } from '../../config/load-config.ts';
 import { createRuntime } from '../../runtime/runtime-context.ts';
 import { defaultMemberId } from '../../supervisor/member-id.ts';
 import { Supervisor } from '../../supervisor/supervisor.ts';
+import { watchScaleIn } from '../lifecycle-wiring.ts';
 import { onShutdownSignals } from '../shutdown.ts';
 import { requireString, type Command } from '../command.ts';
 
@@ -24,10 +25,17 @@ Options:
     const runtime = await createRuntime(config, { member: id });
     const supervisor = new Supervisor(runtime, { id });
     await supervisor.start();
-    await onShutdownSignals(runtime.log, async (hard) => {
-      await supervisor.stop(hard ? 0 : config.supervisor.drainTimeoutMs);
-      await runtime.close();
-    });
+    const drain = () => supervisor.stop(config.supervisor.drainTimeoutMs);
+    const scaleIn = await watchScaleIn({ env: process.env, region: config.aws.region, log: runtime.log, drain });
+    // Either way out drains: SIGTERM from systemd, or Auto Scaling's termination lifecycle hook.
+    await Promise.race([
+      onShutdownSignals(runtime.log, async (hard) => {
+        await supervisor.stop(hard ? 0 : config.supervisor.drainTimeoutMs);
+      }),
+      scaleIn ? scaleIn.finished.then(() => undefined) : new Promise<void>(() => undefined),
+    ]);
+    await scaleIn?.close();
+    await runtime.close();
     return 0;
   },
 };
