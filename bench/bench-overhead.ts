@@ -43,7 +43,7 @@ import { diffCounts, startCountingProxy, type ProxyCounts } from './common/count
 import { profileMarkdown, summarizeProfiles, type ProfileSummary } from './common/cpu-profile-summary.ts';
 import { CpuLedger, loadAverage } from './common/proc-stats.ts';
 import { commandDelta, commandStats, sum } from './common/redis-stats.ts';
-import { mapLimit, putRecords, queueDepth, redirectConfig, signal, writeJson } from './common/stack-helpers.ts';
+import { gitState, mapLimit, PROFILER_PRELOAD, putRecords, queueDepth, redirectConfig, signal, withEnv, writeJson } from './common/stack-helpers.ts';
 import { positiveOption, round, sleep, table, waitUntil } from './common/stats.ts';
 
 const { values } = parseArgs({
@@ -156,13 +156,11 @@ async function runWarden(): Promise<SideResult> {
   const records = Array.from({ length: WARMUP + N }, (_, i) => benchRecord('W', i));
   putRecords(stack.records, records);
   const profileDir = join(DIR, 'cpu-profile');
-  const previousOptions = process.env['NODE_OPTIONS'];
-  if (values.profile) process.env['NODE_OPTIONS'] = `${previousOptions ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim();
-  const supervisor = await spawnSupervisor(supervisorConfigPath, join(DIR, 'supervisor.log'), 'bench-overhead-1');
-  if (values.profile) {
-    if (previousOptions === undefined) delete process.env['NODE_OPTIONS'];
-    else process.env['NODE_OPTIONS'] = previousOptions;
-  }
+  // Node 20 refuses --cpu-prof in NODE_OPTIONS: a preloaded module runs the inspector's profiler.
+  const supervisor = await withEnv(
+    values.profile ? { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --import ${PROFILER_PRELOAD}`.trim(), BENCH_CPU_PROF_DIR: profileDir } : {},
+    () => spawnSupervisor(supervisorConfigPath, join(DIR, 'supervisor.log'), 'bench-overhead-1'),
+  );
   const pids = new Map([...basePids, ['warden supervisor', supervisor.pid]]);
   const ledger = new CpuLedger(pids);
   try {
@@ -424,6 +422,7 @@ if (warden?.profile) {
 const result = {
   bench: 'overhead',
   date: new Date().toISOString(),
+  git: gitState(),
   machine_cores: warden?.cores ?? bull?.cores,
   load_average_before: load0,
   partitions: PARTITIONS,

@@ -1,4 +1,5 @@
 /** Helpers the benchmarks share around the local stack. */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
@@ -61,5 +62,33 @@ export function signal(pid: number, sig: NodeJS.Signals): void {
     process.kill(pid, sig);
   } catch {
     // Already gone.
+  }
+}
+
+/** The preload that profiles a process's main thread (see cpu-profiler-preload.mjs). */
+export const PROFILER_PRELOAD = new URL('./cpu-profiler-preload.mjs', import.meta.url).pathname;
+
+/** Runs `fn` with extra environment variables set (spawned children inherit them), then restores. */
+export async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Promise<T> {
+  const saved = new Map(Object.keys(env).map((key) => [key, process.env[key]]));
+  Object.assign(process.env, env);
+  try {
+    return await fn();
+  } finally {
+    for (const [key, value] of saved) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
+/** The commit measured, and whether src/ had uncommitted changes (others edit it concurrently). */
+export function gitState(): { head: string; src_dirty: boolean } {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim() !== '';
+    return { head, src_dirty: dirty };
+  } catch {
+    return { head: 'unknown', src_dirty: true };
   }
 }
