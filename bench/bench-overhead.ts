@@ -414,8 +414,8 @@ for (const [label, side] of [['warden', warden], ['BullMQ', bull]] as const) {
 }
 if (warden?.profile) {
   print('');
-  print(`supervisor CPU profile in the drain window (${warden.profile.busyMs} ms sampled, profiler on):`);
-  print(profileMarkdown(warden.profile, warden.jobs));
+  print(`supervisor main-thread CPU profile in the drain window (${warden.profile.busyMs} ms of non-idle samples; profiler on):`);
+  print(profileMarkdown(warden.profile, warden.workerCpuUs / warden.jobs));
   writeJson(join(DIR, 'profile-summary.json'), warden.profile);
 }
 

@@ -65,7 +65,10 @@ export function familyOf(frame: CallFrame): string | undefined {
   return 'other';
 }
 
+const NATIVE_SOCKET_WRITES = new Set(['writev', 'writeUtf8String', 'writeLatin1String', 'writeBuffer', 'writeAsciiString', 'writeUcs2String']);
+
 function selfBucket(frame: CallFrame): string {
+  if (frame.url === '' && NATIVE_SOCKET_WRITES.has(frame.functionName)) return 'native socket/stream writes (writev, write*String)';
   if (frame.url === '') return frame.functionName || '(anonymous native)';
   if (frame.url.startsWith('node:')) {
     const module = frame.url.slice(5).replace(/^internal\//, '');
@@ -155,12 +158,18 @@ export function summarizeProfiles(dir: string, window?: { fromUs: number; toUs: 
   };
 }
 
-/** The summary as markdown tables (owner view, then top self-time functions). */
-export function profileMarkdown(summary: ProfileSummary, jobs: number): string {
-  const perJob = (ms: number) => (jobs > 0 ? `${Math.round((ms * 1000) / jobs)} µs` : '');
-  const lines = ['| owner (innermost package frame) | CPU ms | share | per job |', '| --- | ---: | ---: | ---: |'];
-  for (const row of summary.byOwner.slice(0, 14)) lines.push(`| ${row.bucket} | ${row.ms} | ${row.share}% | ${perJob(row.ms)} |`);
-  lines.push('', '| top self-time functions | where | CPU ms | share |', '| --- | --- | ---: | ---: |');
-  for (const row of summary.topFunctions.slice(0, 15)) lines.push(`| \`${row.fn}\` | ${row.where} | ${row.ms} | ${row.share}% |`);
+/**
+ * The summary as markdown tables. Sample times are wall time while the thread was not idle (they
+ * include time the process waited for a core on a busy machine), so per-job figures come from
+ * shares of the CPU the kernel billed: `cpuUsPerJob` (utime+stime per job of the process).
+ */
+export function profileMarkdown(summary: ProfileSummary, cpuUsPerJob: number): string {
+  const perJob = (share: number) => `${Math.round((share / 100) * cpuUsPerJob)} µs`;
+  const lines = ['| owner (innermost package frame on the stack) | share | ≈ CPU per job |', '| --- | ---: | ---: |'];
+  for (const row of summary.byOwner.slice(0, 14)) lines.push(`| ${row.bucket} | ${row.share}% | ${perJob(row.share)} |`);
+  lines.push('', '| self time (top of stack) | share |', '| --- | ---: |');
+  for (const row of summary.bySelf.slice(0, 12)) lines.push(`| ${row.bucket} | ${row.share}% |`);
+  lines.push('', '| top self-time functions | where | share |', '| --- | --- | ---: |');
+  for (const row of summary.topFunctions.slice(0, 15)) lines.push(`| \`${row.fn}\` | ${row.where} | ${row.share}% |`);
   return lines.join('\n');
 }

@@ -20,6 +20,17 @@ export function processCpuUs(pid: number): number | undefined {
   }
 }
 
+/** CPU time of one thread (tid; the main thread's tid is the pid), in microseconds. */
+export function threadCpuUs(pid: number, tid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_US;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Resident set size in bytes; undefined when the process is gone. */
 export function processRssBytes(pid: number): number | undefined {
   try {

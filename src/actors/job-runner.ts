@@ -42,11 +42,10 @@ interface RunState {
   ready?: ReadyCall;
 }
 
-/** A queued job is claimed first; 'claim' is the runner's own step, not an effect of the table. */
-type Effect = JobEffect | 'claim';
+type Effect = JobEffect;
 
 /** Effects performed inside the job loop; the others end the run and concern the message. */
-const IN_LOOP: ReadonlySet<Effect> = new Set(['claim', 'check_record', 'call_llm', 'write_back']);
+const IN_LOOP: ReadonlySet<Effect> = new Set(['check_record', 'call_llm', 'write_back']);
 
 /**
  * Walks one job from its checkpointed state to a terminal state or a scheduled retry. Each step
@@ -60,6 +59,10 @@ export class JobRunner {
     const state: RunState = {};
     let effects: readonly Effect[] | 'reclaim' | 'not_owner' = this.resumeEffects(job, ownership);
     if (effects === 'not_owner') return { kind: 'return' };
+    if (job.state === 'queued') {
+      const wait = this.admissionWait(job);
+      if (wait) return wait;
+    }
     if (effects === 'reclaim') {
       ({ job, effects } = await this.apply(job, { event: 'reclaim', reason: `taken over from token ${job.token}` }, ownership, log));
     }
@@ -73,14 +76,27 @@ export class JobRunner {
     }
   }
 
-  /** Where to pick a job up: claim it, continue it (same token), or take it over (older token). */
+  /**
+   * Where to pick a job up. A queued job is not claimed with a write of its own: it is checked
+   * and made ready, and the `start` checkpoint (queued → running) is its claim, one write
+   * instead of two. A leased or running job with our token is continued, one with an older
+   * token is taken over.
+   */
   private resumeEffects(job: JobRecord, ownership: Ownership): readonly Effect[] | 'reclaim' | 'not_owner' {
     if (job.token > ownership.token) return 'not_owner';
-    if (job.state === 'queued') return ['claim'];
+    if (job.state === 'queued') return ['check_record'];
     // A running job with our own token means this actor restarted mid-call: that call is lost.
     if (job.token < ownership.token || job.state === 'running') return 'reclaim';
     if (job.state === 'generated') return ['write_back'];
     return ['check_record'];
+  }
+
+  /** A queued job not yet due (retry schedule) or whose backfill is paused waits in its queue. */
+  private admissionWait(job: JobRecord): Disposition | undefined {
+    if (job.priority === 'bulk' && this.deps.isBackfillPaused?.(job.request.prompt_version)) return { kind: 'hide', seconds: BACKFILL_PAUSE_RECHECK_S };
+    const waitMs = job.next_attempt_at ? Date.parse(job.next_attempt_at) - this.deps.clock.now().getTime() : 0;
+    if (waitMs > 1000) return { kind: 'hide', seconds: Math.ceil(waitMs / 1000) };
+    return undefined;
   }
 
   private async apply(job: JobRecord, step: Step, ownership: Ownership, log: Logger) {
@@ -105,12 +121,6 @@ export class JobRunner {
     state: RunState,
   ): Promise<Step | Disposition> {
     switch (effect) {
-      case 'claim': {
-        if (job.priority === 'bulk' && this.deps.isBackfillPaused?.(job.request.prompt_version)) return { kind: 'hide', seconds: BACKFILL_PAUSE_RECHECK_S };
-        const waitMs = job.next_attempt_at ? Date.parse(job.next_attempt_at) - this.deps.clock.now().getTime() : 0;
-        if (waitMs > 1000) return { kind: 'hide', seconds: Math.ceil(waitMs / 1000) };
-        return { event: 'claim' };
-      }
       case 'check_record': {
         const record = await this.deps.records.get(job.request, ownership.signal);
         if (!record) return { event: 'fail', reason: 'record not found', patch: { error: { code: 'record_not_found', message: 'the record no longer exists' } } };

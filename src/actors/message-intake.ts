@@ -31,6 +31,9 @@ export async function jobForMessage(deps: IntakeDeps, body: string): Promise<{ m
   }
   if (!message.submit) throw new ValidationError('unknown_job', `message points at job ${message.job_id}, which does not exist`);
   const request = submittedRequest(message);
+  if (!deps.promptExists(request.prompt_version)) {
+    throw new ValidationError('unknown_prompt_version', `prompt_version '${request.prompt_version}' has no template`);
+  }
   const candidate = newJobRecord({
     request,
     contextRef: message.submit.context_ref,

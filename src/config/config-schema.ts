@@ -111,7 +111,7 @@ export const configSchema = {
       default: {},
       properties: {
         prefix: { ...str, default: 'warden-p' },
-        visibilityTimeoutS: int(5, 43200, 30),
+        visibilityTimeoutS: int(5, 43200, 20),
         waitTimeS: int(0, 20, 20),
         accountUrl: str,
       },

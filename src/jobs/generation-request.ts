@@ -95,6 +95,35 @@ function depthOf(value: unknown, limit: number): number {
   return deepest;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** DynamoDB's smallest non-zero magnitude; the SDK's marshaller refuses unsafe integers. */
+const MIN_MAGNITUDE = 1e-130;
+
+/**
+ * What the schema cannot say: every string is valid Unicode (no lone surrogate), every number is
+ * one DynamoDB and the SDK store as sent, and no key is '__proto__' (the SDK's marshaller turns
+ * it into an empty attribute). Iterative: the value may be hostile.
+ */
+function checkStorable(value: unknown): void {
+  const stack: Array<[unknown, string]> = [[value, 'request']];
+  while (stack.length > 0) {
+    const [node, where] = stack.pop() as [unknown, string];
+    if (typeof node === 'string') {
+      if (LONE_SURROGATE.test(node)) throw new ValidationError('invalid_request', `${where} is not valid Unicode (lone surrogate)`);
+    } else if (typeof node === 'number') {
+      if (!Number.isFinite(node) || Math.abs(node) > Number.MAX_SAFE_INTEGER || (node !== 0 && Math.abs(node) < MIN_MAGNITUDE)) {
+        throw new ValidationError('invalid_request', `${where} must be a number within ±${Number.MAX_SAFE_INTEGER}`);
+      }
+    } else if (node !== null && typeof node === 'object') {
+      for (const key of Object.keys(node)) {
+        if (key === '__proto__') throw new ValidationError('invalid_request', `${where} has a forbidden key '__proto__'`);
+        if (LONE_SURROGATE.test(key)) throw new ValidationError('invalid_request', `${where} has a key that is not valid Unicode`);
+        stack.push([(node as Record<string, unknown>)[key], `${where}.${key}`.slice(0, 200)]);
+      }
+    }
+  }
+}
+
 /**
  * Validates anything that claims to be a generation request. Throws ValidationError with code
  * `invalid_request` (shape) or `payload_too_large` (metadata over 8 KB, context over 64 KB).
@@ -107,6 +136,7 @@ export function parseGenerationRequest(input: unknown): GenerationRequest {
   if (request.metadata !== undefined && depthOf(request.metadata, METADATA_MAX_DEPTH) > METADATA_MAX_DEPTH) {
     throw new ValidationError('invalid_request', `metadata is nested deeper than ${METADATA_MAX_DEPTH} levels`);
   }
+  checkStorable(request);
   const contextBytes = request.context === undefined ? 0 : Buffer.byteLength(request.context, 'utf8');
   if (contextBytes > CONTEXT_LIMIT_BYTES) {
     throw new ValidationError('payload_too_large', `context is ${contextBytes} bytes; the limit is ${CONTEXT_LIMIT_BYTES}`);

@@ -39,8 +39,29 @@ export function parseJobMessage(body: string): JobMessage {
   if (typeof message.trace_id !== 'string' || message.trace_id.length === 0 || message.trace_id.length > 128) {
     throw new ValidationError('poison_message', 'trace_id must be a non-empty string of at most 128 characters');
   }
-  if (message.submit !== undefined && (message.submit === null || typeof message.submit !== 'object')) {
-    throw new ValidationError('poison_message', 'submit must be an object');
-  }
+  const unknown = Object.keys(message).find((key) => !['v', 'job_id', 'trace_id', 'submit'].includes(key));
+  if (unknown !== undefined) throw new ValidationError('poison_message', `unknown message field '${unknown.slice(0, 64)}'`);
+  if (message.submit !== undefined) checkSubmit(message.submit, message.job_id);
   return message as JobMessage;
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+function checkSubmit(submit: unknown, jobId: string): void {
+  if (submit === null || typeof submit !== 'object' || Array.isArray(submit)) throw new ValidationError('poison_message', 'submit must be an object');
+  const { request, context_ref: ref, submitted_at: at, ...rest } = submit as Record<string, unknown>;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) throw new ValidationError('poison_message', `unknown submit field '${extra.slice(0, 64)}'`);
+  if (request === null || typeof request !== 'object' || Array.isArray(request)) throw new ValidationError('poison_message', 'submit.request must be an object');
+  if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) throw new ValidationError('poison_message', 'submit.submitted_at must be an ISO time');
+  if (ref === undefined) return;
+  const r = ref as Record<string, unknown> | null;
+  if (
+    r === null || typeof r !== 'object' || Array.isArray(r) ||
+    typeof r['key'] !== 'string' || !r['key'].startsWith(`payloads/${jobId}/`) ||
+    typeof r['sha256'] !== 'string' || !SHA256.test(r['sha256']) ||
+    !Number.isInteger(r['bytes']) || (r['bytes'] as number) < 0
+  ) {
+    throw new ValidationError('poison_message', 'submit.context_ref must be {key: payloads/<job_id>/..., sha256, bytes} of this job');
+  }
 }

@@ -1,7 +1,7 @@
 /** Every state a job can be in. The terminal ones end its SQS message's life. */
 export const JOB_STATES = [
   'queued', // accepted, waiting for its partition's owner (also: waiting out a retry delay)
-  'leased', // claimed by the partition's owner; inputs being checked, waiting for the limiter
+  'leased', // taken over by a new owner from one that died mid-job; being checked again
   'running', // the LLM call is under way (the only state in which money can be spent twice)
   'generated', // the LLM result is memoized in the job item; write-back pending (pay-once point)
   'succeeded', // written back to the record
@@ -26,10 +26,9 @@ export function isTerminal(state: JobState): boolean {
 
 /** Events that move a job. Each names what happened, not what to do next. */
 export const JOB_EVENTS = [
-  'claim', // the partition owner takes a queued job
   'reclaim', // a newer owner (higher fencing token) takes over a job left in flight
   'release', // the owner gives an unstarted job back (drain, hand-off)
-  'start', // limiter admitted the call; the LLM request is about to leave
+  'start', // the owner claims the job: inputs current, limiter admitted, the LLM call leaves now
   'generate', // the LLM answered; the result is memoized with this very write
   'retry', // a transient failure; try again after a backoff
   'exhaust', // transient failures reached the attempt cap

@@ -164,20 +164,29 @@ function checkOptions(options: OutputCheckOptions): ResolvedOptions {
   };
 }
 
-// JSON Schemas come from field configuration: compile each once. strict: false because such
-// schemas carry annotations (title, examples, format) that strict mode refuses.
-const ajv = new Ajv({ allErrors: false, strict: false });
-const compiled = new WeakMap<object, ValidateFunction>();
+// JSON Schemas come from field configuration: compile each distinct schema once. Keyed by its
+// text, not its object: a caller that parses the schema per job would otherwise compile per job,
+// and Ajv keeps every schema object it compiled. strict: false because such schemas carry
+// annotations (title, examples, format) that strict mode refuses.
+const MAX_SCHEMAS = 256;
+let ajv = new Ajv({ allErrors: false, strict: false });
+const compiled = new Map<string, ValidateFunction>();
 
 function validatorFor(schema: object): ValidateFunction {
-  let validate = compiled.get(schema);
+  const text = JSON.stringify(schema);
+  let validate = compiled.get(text);
   if (!validate) {
+    if (compiled.size >= MAX_SCHEMAS) {
+      // More distinct schemas than any deployment has fields: start over rather than grow.
+      compiled.clear();
+      ajv = new Ajv({ allErrors: false, strict: false });
+    }
     try {
       validate = ajv.compile(schema);
     } catch (error) {
       throw optionError(`options.jsonSchema does not compile: ${(error as Error).message}`);
     }
-    compiled.set(schema, validate);
+    compiled.set(text, validate);
   }
   return validate;
 }

@@ -7,7 +7,7 @@ import type { JobEvent, JobState } from './job-states.ts';
  * side effects).
  */
 export type JobEffect =
-  | 'check_record' // read the record: is the job still current, which version to write against
+  | 'check_record' // read the record (is the job still current?), then prepare and pass the gate
   | 'call_llm' // render the prompt and call the provider
   | 'write_back' // write the memoized result with If-Match
   | 'schedule_retry' // hide the message until the next attempt time
@@ -31,8 +31,11 @@ const rule = (next: JobState, ...effects: JobEffect[]): TransitionRule => ({ nex
  * illegal. DynamoDB enforces the same table: every checkpoint is conditional on the `from` state.
  */
 export const TRANSITIONS: Table = {
+  // A queued job is checked and made ready without a write; `start` is its claim.
   queued: {
-    claim: rule('leased', 'check_record'),
+    start: rule('running', 'call_llm'),
+    supersede: rule('superseded', 'delete_message'),
+    fail: rule('failed', 'dead_letter_permanent', 'delete_message'),
     cancel: rule('cancelled', 'delete_message'),
   },
   leased: {

@@ -246,10 +246,8 @@ export async function runSqsFuzz(h: Harness, options: { runs: number; seed: numb
   let lastDeadLetterMs = 0;
   const sent = await sendAll(h, cases, failures);
 
-  const pending = new Map<string, SqsCase[]>();
-  for (const c of sent) pending.set(c.body, [...(pending.get(c.body) ?? []), c]);
-  // A job that was created and then failed is dead-lettered by the runner as a claim check on
-  // its id, not with the original body: match those by job id.
+  // Matched by body; a job that was created and then failed is dead-lettered by the runner as a
+  // claim check on its id, not with the original body: those are matched by job id.
   const jobIdOf = (body: string): string | undefined => {
     try {
       const id = (JSON.parse(body) as { job_id?: unknown }).job_id;
@@ -258,16 +256,20 @@ export async function runSqsFuzz(h: Harness, options: { runs: number; seed: numb
       return undefined;
     }
   };
+  const byBody = new Map<string, SqsCase[]>();
+  const byJobId = new Map<string, SqsCase[]>();
+  for (const c of sent) {
+    byBody.set(c.body, [...(byBody.get(c.body) ?? []), c]);
+    const id = jobIdOf(c.body);
+    if (id !== undefined) byJobId.set(id, [...(byJobId.get(id) ?? []), c]);
+  }
+  const matched = new Set<SqsCase>();
   const take = (body: string): SqsCase | undefined => {
-    const exact = pending.get(body);
-    if (exact?.length) return exact.shift();
     const id = jobIdOf(body);
-    if (id === undefined) return undefined;
-    for (const list of pending.values()) {
-      const index = list.findIndex((c) => jobIdOf(c.body) === id);
-      if (index >= 0) return list.splice(index, 1)[0];
-    }
-    return undefined;
+    const candidates = [...(byBody.get(body) ?? []), ...(id === undefined ? [] : (byJobId.get(id) ?? []))];
+    const c = candidates.find((candidate) => !matched.has(candidate));
+    if (c) matched.add(c);
+    return c;
   };
   let remaining = sent.length;
   const byReason: Record<string, number> = {};
@@ -294,14 +296,16 @@ export async function runSqsFuzz(h: Harness, options: { runs: number; seed: numb
       byReason[reason] = (byReason[reason] ?? 0) + 1;
     }
   }
-  for (const list of pending.values()) for (const c of list) failures.push({ kind: c.kind, problem: 'not_dead_lettered', detail: `not in the permanent DLQ after ${options.timeoutMs ?? 45_000} ms`, input: preview(c) });
+  for (const c of sent) {
+    if (!matched.has(c)) failures.push({ kind: c.kind, problem: 'not_dead_lettered', detail: `not in the permanent DLQ after ${options.timeoutMs ?? 45_000} ms`, input: preview(c) });
+  }
 
   const tokensAfter = await fenceTokens(h);
   const restarts = tokensAfter.reduce((sum, token, p) => sum + (token - (tokensBefore[p] ?? 0)), 0);
   const crashed = crashes.stop();
   const jobsWritten = (await scanJobIds(h)).filter((id) => !jobsBefore.has(id));
   for (const id of jobsWritten) {
-    const c = sent.find((candidate) => jobIdOf(candidate.body) === id);
+    const c = byJobId.get(id)?.[0];
     failures.push({ kind: c?.kind ?? 'unknown', problem: 'job_written', detail: `job ${id} was created`, input: c ? preview(c) : '' });
   }
   return {

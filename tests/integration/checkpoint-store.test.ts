@@ -30,37 +30,37 @@ describe('DynamoDB checkpoint store', () => {
   it('refuses in DynamoDB a transition whose expected state is not the stored one', async () => {
     const job = await createdJob();
     const writer = { actor: 'owner-a', token: 1 };
-    await h.runtime.checkpoints.transition(job.id, { event: 'claim', from: 'queued', writer });
-    // claim from 'queued' is legal for the reducer; only the stored state ('leased') can refuse it.
-    await assert.rejects(h.runtime.checkpoints.transition(job.id, { event: 'claim', from: 'queued', writer }), OwnershipLostError);
+    await h.runtime.checkpoints.transition(job.id, { event: 'start', from: 'queued', writer });
+    // start from 'queued' is legal for the reducer; only the stored state ('running') can refuse it.
+    await assert.rejects(h.runtime.checkpoints.transition(job.id, { event: 'start', from: 'queued', writer }), OwnershipLostError);
     const stored = await h.runtime.checkpoints.get(job.id);
-    assert.equal(stored?.state, 'leased');
+    assert.equal(stored?.state, 'running');
     assert.equal(stored?.seq, 1);
   });
 
   it('refuses a write by an owner whose fencing token is older than the stored one', async () => {
     const job = await createdJob();
-    await h.runtime.checkpoints.transition(job.id, { event: 'claim', from: 'queued', writer: { actor: 'new-owner', token: 7 } });
+    await h.runtime.checkpoints.transition(job.id, { event: 'start', from: 'queued', writer: { actor: 'new-owner', token: 7 } });
     await assert.rejects(
-      h.runtime.checkpoints.transition(job.id, { event: 'start', from: 'leased', writer: { actor: 'zombie', token: 6 } }),
+      h.runtime.checkpoints.transition(job.id, { event: 'generate', from: 'running', writer: { actor: 'zombie', token: 6 } }),
       (error: unknown) => error instanceof OwnershipLostError && error.code === 'ownership_lost',
     );
     const stored = await h.runtime.checkpoints.get(job.id);
-    assert.equal(stored?.state, 'leased');
+    assert.equal(stored?.state, 'running');
     assert.equal(stored?.owner, 'new-owner');
   });
 
   it('keeps the audit trail in the item, one line per transition with time, actor, token and reason', async () => {
     const job = await createdJob();
     const writer = { actor: 'owner-b', token: 3 };
-    await h.runtime.checkpoints.transition(job.id, { event: 'claim', from: 'queued', writer });
-    await h.runtime.checkpoints.transition(job.id, { event: 'start', from: 'leased', writer, patch: { attempts: 1 } });
-    const done = await h.runtime.checkpoints.transition(job.id, { event: 'fail', from: 'running', writer, reason: 'llm_rejected' });
+    await h.runtime.checkpoints.transition(job.id, { event: 'start', from: 'queued', writer, patch: { attempts: 1 } });
+    await h.runtime.checkpoints.transition(job.id, { event: 'reclaim', from: 'running', writer: { actor: 'owner-b', token: 4 }, reason: 'taken over' });
+    const done = await h.runtime.checkpoints.transition(job.id, { event: 'fail', from: 'leased', writer: { actor: 'owner-b', token: 4 }, reason: 'llm_rejected' });
     assert.deepEqual(done.audit.map((line) => [line.event, line.from, line.to, line.actor, line.token]), [
       ['submit', 'queued', 'queued', 'test', 0],
-      ['claim', 'queued', 'leased', 'owner-b', 3],
-      ['start', 'leased', 'running', 'owner-b', 3],
-      ['fail', 'running', 'failed', 'owner-b', 3],
+      ['start', 'queued', 'running', 'owner-b', 3],
+      ['reclaim', 'running', 'leased', 'owner-b', 4],
+      ['fail', 'leased', 'failed', 'owner-b', 4],
     ]);
     assert.equal(done.audit.at(-1)?.reason, 'llm_rejected');
     assert.ok(done.audit.every((line) => !Number.isNaN(Date.parse(line.at))));

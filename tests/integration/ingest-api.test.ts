@@ -81,8 +81,7 @@ describe('ingest HTTP API', () => {
     const job = await h.runtime.checkpoints.get(body.id);
     assert.equal(job?.state, 'cancelled');
     const { body: started } = await h.post(seedRequest(h));
-    await h.runtime.checkpoints.transition(started.id, { event: 'claim', from: 'queued', writer: { actor: 'owner', token: 1 } });
-    await h.runtime.checkpoints.transition(started.id, { event: 'start', from: 'leased', writer: { actor: 'owner', token: 1 } });
+    await h.runtime.checkpoints.transition(started.id, { event: 'start', from: 'queued', writer: { actor: 'owner', token: 1 } });
     const late = await fetch(`${h.apiUrl}/v1/jobs/${started.id}`, { method: 'DELETE' });
     assert.equal(late.status, 409);
     assert.equal(((await late.json()) as { code: string }).code, 'too_late_to_cancel');

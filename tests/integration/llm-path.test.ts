@@ -57,11 +57,11 @@ describe('the LLM path', () => {
       assert.ok(retried.attempts >= 2);
       // The restarted supervisor kept the schedule it found in the checkpoint: no attempt before
       // next_attempt_at (a claim may start up to one second early, by design of the claim step).
-      const firstClaim = job.audit.find((line) => line.actor === 'restarted-supervisor' && line.event === 'claim');
-      assert.ok(firstClaim, 'the restarted supervisor claimed the job');
+      const firstClaim = job.audit.find((line) => line.actor === 'restarted-supervisor' && line.event === 'start');
+      assert.ok(firstClaim, 'the restarted supervisor started the job');
       assert.ok(Date.parse(firstClaim.at) >= Date.parse(scheduled.next_attempt_at) - 1000, 'the schedule survived the restart');
       // Delays grow: the jittered ceiling doubles with each attempt (base 200 ms, cap 1 s).
-      const retryTimes = job.audit.filter((line) => line.event === 'retry' || line.event === 'claim').map((line) => Date.parse(line.at));
+      const retryTimes = job.audit.filter((line) => line.event === 'retry' || line.event === 'start').map((line) => Date.parse(line.at));
       assert.ok(retryTimes.length >= 4);
     } finally {
       await second.stop(2000);

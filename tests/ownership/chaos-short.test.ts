@@ -5,7 +5,7 @@
  * verdict is counted at the simulated LLM and record store and read from the audit trails.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -16,13 +16,43 @@ process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 const dir = mkdtempSync(join(tmpdir(), 'warden-chaos-short-'));
 let failed = false;
 
+/**
+ * What the supervisors' own logs say about ownership, for a failure message: every lease loss
+ * (member, partition, reason) and the jobs that failed for a reason other than a lost ownership.
+ * Lease losses of members that were neither killed nor paused are faults the scenario did not
+ * inject (a starved host), and calls they had in flight are not in inflight_at_faults.
+ */
+function ownershipDiagnostics(): string {
+  const losses: string[] = [];
+  const failures = new Map<string, number>();
+  for (const file of readdirSync(dir).filter((name) => /^chaos-.*\.log$/.test(name))) {
+    for (const text of readFileSync(join(dir, file), 'utf8').split('\n')) {
+      if (!text.startsWith('{')) continue;
+      let line: Record<string, any>;
+      try {
+        line = JSON.parse(text);
+      } catch {
+        continue;
+      }
+      if (line['msg'] === 'partition lease lost') losses.push(`${line['time']} ${line['member']} p${line['partition']} token ${line['token']} ${line['reason']}`);
+      if (line['msg'] === 'job handling failed; message will be redelivered') {
+        const key = `${line['member']} ${line['err']?.type ?? '?'}`;
+        failures.set(key, (failures.get(key) ?? 0) + 1);
+      }
+    }
+  }
+  return `lease losses:\n  ${losses.sort().join('\n  ') || 'none'}\njob handling failures by member and error:\n  ${
+    [...failures].map(([key, n]) => `${key}: ${n}`).join('\n  ') || 'none'
+  }`;
+}
+
 after(() => {
   // runChaos stops its fleet and its stack itself (also when it throws); keep the logs of a failure.
   if (!failed && !process.env['WARDEN_KEEP_TEST_LOGS']) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('chaos, short form', () => {
-  it('every invariant holds under kill -9, SIGSTOP, Redis data loss, joins and leaves', { timeout: 170_000 }, async () => {
+  it('every invariant holds under kill -9, SIGSTOP, Redis data loss, joins and leaves', { timeout: 170_000 }, async (t) => {
     const printed: string[] = [];
     let report: ChaosReport;
     try {
@@ -44,7 +74,8 @@ describe('chaos, short form', () => {
       failed = true;
       throw new Error(`chaos run failed (logs in ${dir}):\n${printed.join('\n')}`, { cause: error });
     }
-    const context = `\n${JSON.stringify(report)}\n${printed.join('\n')}\nlogs in ${dir}`;
+    t.diagnostic(JSON.stringify(report));
+    const context = `\n${JSON.stringify(report)}\n${printed.join('\n')}\n${ownershipDiagnostics()}\nlogs in ${dir}`;
     failed = true;
     // The faults really happened.
     assert.equal(report.kills, 1, context);

@@ -69,7 +69,7 @@ before(async () => {
 
 after(async () => {
   await Promise.allSettled(processes.map((proc) => proc.kill()));
-  fastLlm();
+  stack?.llm.setFaults({ slowBodyRate: 0 });
   await client?.close();
   await stack?.stop();
   if (dir && !process.env['WARDEN_KEEP_TEST_LOGS']) rmSync(dir, { recursive: true, force: true });
@@ -153,7 +153,7 @@ describe('SIGTERM drain of a supervisor process', () => {
     const status = await exitWithin(hardStopped, 10_000);
     const tookMs = Date.now() - signalledAt;
     assert.notEqual(status, undefined, `the second SIGTERM did not stop the process: still running 10 s later (drain budget ${DRAIN_BUDGET_MS} ms); log:\n${hardStopped.logTail(15)}`);
-    assert.ok(tookMs < 3000, `exited ${tookMs} ms after the second SIGTERM`);
+    assert.ok(tookMs < 5000, `exited ${tookMs} ms after the second SIGTERM (a drain would take a minute)`);
     assert.equal(status, 0);
     assert.equal((await client.leases().listAll(ALL)).size, 0, 'every lease released');
   });

@@ -28,7 +28,7 @@ describe('parseConfig: defaults', () => {
     assert.equal(config.partitions, 64);
     assert.deepEqual(config.aws, { region: 'us-east-1', endpoints: {} });
     assert.deepEqual(config.tables, { jobs: 'warden-jobs', fences: 'warden-fences' });
-    assert.deepEqual(config.queues, { prefix: 'warden-p', visibilityTimeoutS: 30, waitTimeS: 20 });
+    assert.deepEqual(config.queues, { prefix: 'warden-p', visibilityTimeoutS: 20, waitTimeS: 20 });
     assert.equal(config.bucket, 'warden-payloads');
     assert.deepEqual(config.llm, {
       baseUrl: 'http://127.0.0.1:9000',

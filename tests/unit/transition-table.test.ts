@@ -10,7 +10,9 @@ import { statesAllowing, transition, TRANSITIONS } from '../../src/jobs/transiti
  */
 const EXPECTED: Record<string, Record<string, string[]>> = {
   queued: {
-    claim: ['leased', 'check_record'],
+    start: ['running', 'call_llm'],
+    supersede: ['superseded', 'delete_message'],
+    fail: ['failed', 'dead_letter_permanent', 'delete_message'],
     cancel: ['cancelled', 'delete_message'],
   },
   leased: {
@@ -46,7 +48,7 @@ const EXPECTED: Record<string, Record<string, string[]>> = {
 };
 
 const EXPECTED_STATES = ['queued', 'leased', 'running', 'generated', 'succeeded', 'superseded', 'failed', 'dead_lettered', 'cancelled'];
-const EXPECTED_EVENTS = ['claim', 'reclaim', 'release', 'start', 'generate', 'retry', 'exhaust', 'fail', 'write', 'supersede', 'cancel', 'redrive'];
+const EXPECTED_EVENTS = ['reclaim', 'release', 'start', 'generate', 'retry', 'exhaust', 'fail', 'write', 'supersede', 'cancel', 'redrive'];
 const EXPECTED_TERMINAL = ['succeeded', 'superseded', 'failed', 'dead_lettered', 'cancelled'];
 
 describe('job states and events', () => {
@@ -152,7 +154,7 @@ describe('statesAllowing', () => {
   });
 
   it('spot checks the conditions DynamoDB writes are built from', () => {
-    assert.deepEqual(statesAllowing('claim'), ['queued']);
+    assert.deepEqual(statesAllowing('start').sort(), ['leased', 'queued']);
     assert.deepEqual(statesAllowing('redrive').sort(), ['dead_lettered', 'failed']);
     assert.deepEqual(statesAllowing('cancel').sort(), ['leased', 'queued']);
     assert.deepEqual(statesAllowing('reclaim').sort(), ['generated', 'leased', 'running']);

@@ -25,7 +25,13 @@ export class IngestApi {
     private readonly deps: SubmitDeps,
     private readonly log: Logger,
   ) {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        this.log.error({ err: error }, 'ingest handler failed outside its error envelope');
+        if (!res.headersSent) sendJson(res, 500, { code: 'internal', message: 'internal error' });
+        else res.destroy();
+      });
+    });
     this.server.keepAliveTimeout = 65_000;
   }
 
@@ -41,8 +47,10 @@ export class IngestApi {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const header = req.headers['x-trace-id'];
     const traceId = typeof header === 'string' && /^[\w.-]{1,128}$/.test(header) ? header : randomUUID();
-    const url = new URL(req.url ?? '/', 'http://ingest');
     try {
+      // An absolute-form request target can be an invalid URL: parse it where errors are caught.
+      if (!URL.canParse(req.url ?? '/', 'http://ingest')) throw new WardenError('invalid_request', 'the request target is not a valid URL');
+      const url = new URL(req.url ?? '/', 'http://ingest');
       if (url.pathname === '/healthz') return sendJson(res, 200, { ok: true });
       if (url.pathname === '/v1/jobs') {
         if (req.method !== 'POST') throw new WardenError('method_not_allowed', `${req.method} is not allowed on /v1/jobs`);

@@ -16,7 +16,12 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     if (size > limit) throw new ValidationError('payload_too_large', `the body exceeds ${limit} bytes`);
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new ValidationError('invalid_json', 'the body is not valid UTF-8');
+  }
   try {
     return JSON.parse(text);
   } catch {

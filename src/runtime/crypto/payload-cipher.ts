@@ -114,6 +114,7 @@ export class PayloadCipher {
     let pending = this.unwrapping.get(id);
     if (!pending) {
       // Copies: the envelope's buffer belongs to the caller and may be reused after we return.
+      // The first caller's signal governs the shared unwrap; a joiner that sees its abort retries.
       pending = this.kek
         .unwrap({ keyId: wrapped.keyId, wrapped: Buffer.from(wrapped.wrapped) }, signal)
         .then((key) => {

@@ -26,7 +26,7 @@ export const DEFAULT_RESOURCE_NAMES = {
   queuePrefix: 'warden-p',
   bucket: 'warden-payloads',
   maxReceiveCount: 10,
-  visibilityTimeoutS: 30,
+  visibilityTimeoutS: 20,
 } as const satisfies Omit<ResolvedResourceNames, 'partitions'>;
 
 /** Suffixes of the two shared dead-letter queues, after the prefix. */
