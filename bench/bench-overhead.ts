@@ -119,7 +119,7 @@ const direct = makeAwsClients({ region: stack.config.aws.region, endpoints: stac
 const partitionUrls = Array.from({ length: PARTITIONS }, (_, p) => submitRuntime.queueUrl(p));
 const dlqUrls = Object.values(submitRuntime.deadLetterUrls);
 const deps = ingestDeps(submitRuntime);
-const producer = new WardenProducer({ payloads: submitRuntime.payloads, queueFor: (p) => submitRuntime.queueFor(p), partitions: PARTITIONS });
+const producer = new WardenProducer({ payloads: submitRuntime.payloads, cipher: submitRuntime.cipher, queueFor: (p) => submitRuntime.queueFor(p), partitions: PARTITIONS });
 const submit = async (record: BenchRecord, i: number) => {
   const request = requestFor(record, i);
   if (VIA === 'producer') await producer.submit(request);

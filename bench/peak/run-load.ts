@@ -73,6 +73,8 @@ export interface LoadResult {
   max_in_flight: number;
   max_llm_in_flight: number;
   rss_max_mb: number;
+  heap_used_max_mb: number;
+  external_max_mb: number;
   loop_delay_p50_ms: number;
   loop_delay_p99_ms: number;
   loop_delay_max_ms: number;
@@ -211,7 +213,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           stream.submitAt[i] = now;
           stream.inFlight += 1;
           const context = contextFor(stream.contextBytes, i);
-          const request = benchRequest(benchRecord(stream.prefix, i), { ...(context ? { context } : {}), priority: stream.priority });
+          const request = benchRequest(benchRecord(stream.prefix, i), { ...(context ? { context } : {}), priority: stream.priority, source: stream.priority === 'bulk' ? 'backfill' : 'automation' });
           submitJob(deps!, request).then(
             () => (stream.submitted += 1),
             () => (stream.errors += 1),
@@ -290,6 +292,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       max_in_flight: maxInFlight,
       max_llm_in_flight: maxLlmInFlight,
       rss_max_mb: Math.round(final.maxRss / 1048576),
+      heap_used_max_mb: Math.round(Math.max(0, ...ticks.map((t) => t.heapUsed)) / 1048576),
+      external_max_mb: Math.round(Math.max(0, ...ticks.map((t) => t.external)) / 1048576),
       loop_delay_p50_ms: final.loopP50Ms,
       loop_delay_p99_ms: final.loopP99Ms,
       loop_delay_max_ms: final.loopMaxMs,

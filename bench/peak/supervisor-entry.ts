@@ -45,6 +45,8 @@ export interface TickMessage {
   at: number;
   rss: number;
   heapUsed: number;
+  /** Memory outside the JS heap: Buffers and other C++ objects tied to JS (arrayBuffers included). */
+  external: number;
   loopP99Ms: number;
   loopMaxMs: number;
   elu: number;
@@ -70,27 +72,24 @@ const log = createLogger({ level: config.log.level, service: config.service, des
 const real = await createRuntime(config, { member: args.id, log });
 const terminal: Record<string, number> = {};
 /**
- * Where a succeeded job's time went, from its audit trail: queued (creation → claim), before the
- * call (claim → start: record check, context read, prompt preparation on the CPU pool, breaker and
- * limiter), LLM (last start → generate) and write-back (generate → write).
+ * Where a succeeded job's time went, from its audit trail: to start (creation → the last 'start':
+ * waiting in the queue, record check, context read, prompt preparation on the CPU pool, breaker
+ * and limiter), LLM (last start → generate) and write-back (generate → write).
  */
-const stages: Record<'queued' | 'before_call' | 'llm' | 'write_back', number[]> = { queued: [], before_call: [], llm: [], write_back: [] };
+const stages: Record<'to_start' | 'llm' | 'write_back', number[]> = { to_start: [], llm: [], write_back: [] };
 const MAX_STAGE_SAMPLES = 400_000;
 function noteTerminal(job: JobRecord): void {
   terminal[job.state] = (terminal[job.state] ?? 0) + 1;
-  if (job.state !== 'succeeded' || stages.queued.length >= MAX_STAGE_SAMPLES) return;
-  const at = (event: string, last = false) => {
-    const lines = job.audit.filter((line) => line.event === event);
-    const line = last ? lines.at(-1) : lines[0];
+  if (job.state !== 'succeeded' || stages.llm.length >= MAX_STAGE_SAMPLES) return;
+  const last = (event: string) => {
+    const line = job.audit.filter((entry) => entry.event === event).at(-1);
     return line ? Date.parse(line.at) : undefined;
   };
-  const claim = at('claim');
-  const start = at('start', true);
-  const generate = at('generate');
-  const write = at('write');
-  if (claim === undefined || start === undefined || generate === undefined || write === undefined) return;
-  stages.queued.push(claim - Date.parse(job.created_at));
-  stages.before_call.push(start - (at('claim', true) ?? claim));
+  const start = last('start');
+  const generate = last('generate');
+  const write = last('write');
+  if (start === undefined || generate === undefined || write === undefined) return;
+  stages.to_start.push(start - Date.parse(job.created_at));
   stages.llm.push(generate - start);
   stages.write_back.push(write - generate);
 }
@@ -218,6 +217,7 @@ const timer = setInterval(() => {
     at: Date.now(),
     rss: memory.rss,
     heapUsed: memory.heapUsed,
+    external: memory.external,
     loopP99Ms: ms(interval.percentile(99)),
     loopMaxMs: ms(interval.max),
     elu: Math.round(delta.utilization * 1000) / 1000,

@@ -5,21 +5,36 @@ import type { CpuTask, PreparedPrompt } from '../runtime/cpu/cpu-tasks.ts';
 import { LlmCallError, type Completion, type LlmProvider } from '../runtime/llm-provider.ts';
 import type { PayloadStore } from '../runtime/payload-store.ts';
 import type { GateTicket, LlmGate } from './llm-gate.ts';
+import { checkOutput, type OutputCheckOptions } from '../jobs/output-quality.ts';
+import type { AccessLog } from '../runtime/access-log/access-log.ts';
+import { openInputs } from '../runtime/crypto/job-sealing.ts';
+import type { PayloadCipher } from '../runtime/crypto/payload-cipher.ts';
 
 export interface GenerationDeps {
   payloads: PayloadStore;
+  cipher: PayloadCipher;
+  /** Every read of a payload is logged before it happens: who, tenant, job, purpose, time. */
+  accessLog: AccessLog;
+  member: string;
   templates: { get(version: string): PromptTemplate };
   prepare: (task: CpuTask, signal?: AbortSignal) => Promise<PreparedPrompt>;
   gate: LlmGate;
   llm: LlmProvider;
   llmTimeoutMs: number;
+  /** Told of every output the data-quality gate refuses (metrics, logs). */
+  onInvalidOutput?: (code: string) => void;
 }
+
+/** A field that states no limit still gets one: no record field takes an unbounded answer. */
+const DEFAULT_MAX_LENGTH = 100_000;
 
 /** A prompt ready to send, and the gate's permission to send it. */
 export interface ReadyCall {
   prepared: PreparedPrompt;
   maxTokens: number;
   ticket: GateTicket;
+  /** What the data-quality gate checks the answer against. */
+  quality: OutputCheckOptions;
 }
 
 /**
@@ -31,12 +46,40 @@ export class Generation {
   constructor(private readonly deps: GenerationDeps) {}
 
   async ready(job: JobRecord, signal: AbortSignal): Promise<ReadyCall> {
-    const context = job.context_ref ? (await this.deps.payloads.get(job.context_ref, signal)).toString('utf8') : undefined;
+    await this.deps.accessLog.append({ who: `worker:${this.deps.member}`, tenant: job.tenant, jobId: job.id, purpose: 'render_prompt', at: new Date() }, signal);
+    const [context, inputs] = await Promise.all([
+      job.context_ref ? this.deps.payloads.get(job.context_ref, signal).then((body) => body.toString('utf8')) : undefined,
+      openInputs(this.deps.cipher, job),
+    ]);
     const template = this.deps.templates.get(job.request.prompt_version);
-    const request: GenerationRequest = { ...job.request, ...(context === undefined ? {} : { context }) };
+    const request: GenerationRequest = { ...job.request, inputs, ...(context === undefined ? {} : { context }) };
     const prepared = await this.deps.prepare({ kind: 'prepare', template, request }, signal);
     const ticket = await this.deps.gate.admit({ tenant: job.tenant, priority: job.priority, estimatedTokens: prepared.estimatedTokens, signal });
-    return { prepared, maxTokens: template.max_tokens, ticket };
+    const ownValues = [...Object.values(inputs).filter((v): v is string => typeof v === 'string'), ...(context === undefined ? [] : [context])];
+    const quality: OutputCheckOptions = {
+      maxLength: job.request.output?.max_length ?? DEFAULT_MAX_LENGTH,
+      format: job.request.output?.format ?? 'text',
+      prompt: prepared.messages.map((message) => message.content).join('\n'),
+      ownValues,
+    };
+    return { prepared, maxTokens: template.max_tokens, ticket, quality };
+  }
+
+  /**
+   * Calls the provider and checks the answer before it can be memoized: a failing output is
+   * asked for once more (it may be a fluke), then fails the job as `invalid_output`. Nothing that
+   * fails the gate is ever stored or written back.
+   */
+  async callChecked(ready: ReadyCall, signal: AbortSignal): Promise<Completion> {
+    let verdict: string | undefined;
+    for (let attempt = 1; attempt <= 2; attempt += 1) {
+      const completion = await this.call(ready, signal);
+      const check = checkOutput(completion.text, ready.quality);
+      if (check.ok) return completion;
+      verdict = `${check.code}: ${check.message}`;
+      this.deps.onInvalidOutput?.(check.code);
+    }
+    throw new LlmCallError('invalid_output', `the output failed the data-quality gate twice (${verdict})`, { retryable: false });
   }
 
   async call(ready: ReadyCall, signal: AbortSignal): Promise<Completion> {

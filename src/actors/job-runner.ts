@@ -11,6 +11,9 @@ import { LlmCallError } from '../runtime/llm-provider.ts';
 import { METRIC, type Metrics } from '../runtime/metrics.ts';
 import type { RecordStore, StoredRecord } from '../runtime/record-store.ts';
 import type { Generation, ReadyCall } from './generation.ts';
+import type { AccessLog } from '../runtime/access-log/access-log.ts';
+import { openResult, sealResult } from '../runtime/crypto/job-sealing.ts';
+import type { PayloadCipher } from '../runtime/crypto/payload-cipher.ts';
 import type { Ownership } from './ownership.ts';
 import { retryDelayMs } from './retry-policy.ts';
 import { writeBack } from './write-back.ts';
@@ -20,6 +23,10 @@ export interface JobRunnerDeps {
   records: RecordStore;
   /** Prompt preparation, the breaker and limiter, and the provider call. */
   generation: Generation;
+  /** Seals the memoized result and opens it for the write-back. */
+  cipher: PayloadCipher;
+  accessLog: AccessLog;
+  member: string;
   deadLetters: DeadLetterSink;
   /** Operators may pause bulk (backfill) jobs per prompt version; interactive jobs never wait. */
   isBackfillPaused?: (promptVersion: string) => boolean;
@@ -27,6 +34,8 @@ export interface JobRunnerDeps {
   clock: Clock;
   policy: { maxAttempts: number; backoffBaseMs: number; backoffMaxMs: number; maxConflictRetries: number };
 }
+
+const PAYLOAD_FAILURES: ReadonlySet<string> = new Set(['payload_integrity', 'payload_decrypt_failed']);
 
 /** A paused backfill job's message comes back this often to see whether the pause is over. */
 const BACKFILL_PAUSE_RECHECK_S = 30;
@@ -69,7 +78,7 @@ export class JobRunner {
     for (;;) {
       const effect = effects[0];
       if (effect === undefined) throw new Error(`job ${job.id}: no effect after state ${job.state}`);
-      const step = await this.perform(effect, job, ownership, log, state);
+      const step = await this.perform(effect, job, ownership, log, state).catch((error: unknown) => this.payloadFailure(job, error));
       if (!('event' in step)) return step;
       ({ job, effects } = await this.apply(job, step, ownership, log));
       if (!IN_LOOP.has(effects[0] as Effect)) return this.finish(job, effects as readonly JobEffect[], log);
@@ -89,6 +98,18 @@ export class JobRunner {
     if (job.token < ownership.token || job.state === 'running') return 'reclaim';
     if (job.state === 'generated') return ['write_back'];
     return ['check_record'];
+  }
+
+  /**
+   * A payload that fails its digest or does not decrypt fails the job loudly and is never written
+   * back; a key service that is down is a transient failure like any other.
+   */
+  private payloadFailure(job: JobRecord, error: unknown): Step {
+    if (error instanceof WardenError && PAYLOAD_FAILURES.has(error.code)) {
+      return { event: 'fail', reason: error.code, patch: { error: { code: error.code, message: error.message.slice(0, 500) } } };
+    }
+    if (error instanceof WardenError && error.code === 'kek_unavailable' && job.state !== 'queued') return this.failureStep(job, error);
+    throw error;
   }
 
   /** A queued job not yet due (retry schedule) or whose backfill is paused waits in its queue. */
@@ -149,13 +170,13 @@ export class JobRunner {
     const started = this.deps.clock.monotonicMs();
     this.deps.metrics.count(METRIC.llmCalls);
     try {
-      const completion = await this.deps.generation.call(state.ready, ownership.signal);
+      const completion = await this.deps.generation.callChecked(state.ready, ownership.signal);
       this.deps.metrics.timing(METRIC.llmLatency, this.deps.clock.monotonicMs() - started);
       return {
         event: 'generate',
         patch: {
           result: {
-            text: completion.text,
+            text: await sealResult(this.deps.cipher, job.id, completion.text),
             model: completion.model,
             prompt_tokens: completion.promptTokens,
             completion_tokens: completion.completionTokens,
@@ -179,7 +200,10 @@ export class JobRunner {
 
   private async writeBack(job: JobRecord, ownership: Ownership, known: StoredRecord | undefined): Promise<Step> {
     try {
-      const outcome = await writeBack(this.deps.records, job, known, this.deps.policy.maxConflictRetries, ownership.signal);
+      await this.deps.accessLog.append({ who: `worker:${this.deps.member}`, tenant: job.tenant, jobId: job.id, purpose: 'write_back', at: new Date() }, ownership.signal);
+      const text = await openResult(this.deps.cipher, job);
+      if (text === undefined) throw new Error(`job ${job.id}: write-back without a memoized result`);
+      const outcome = await writeBack(this.deps.records, job, text, known, this.deps.policy.maxConflictRetries, ownership.signal);
       switch (outcome.kind) {
         case 'written':
           if (!outcome.alreadyThere) this.deps.metrics.count(METRIC.writebacks);

@@ -7,6 +7,8 @@ import { jobKey, payloadFingerprint } from '../jobs/job-key.ts';
 import type { CheckpointStore } from '../runtime/checkpoint-store.ts';
 import type { Clock } from '../runtime/clock.ts';
 import { METRIC, type Metrics } from '../runtime/metrics.ts';
+import { withheldInputs } from '../runtime/crypto/job-sealing.ts';
+import { payloadAad, type PayloadCipher } from '../runtime/crypto/payload-cipher.ts';
 
 export interface IntakeDeps {
   checkpoints: CheckpointStore;
@@ -14,6 +16,8 @@ export interface IntakeDeps {
   metrics: Metrics;
   partitions: number;
   promptExists: (version: string) => boolean;
+  /** Opens the producer's sealed input values (needed to check the job key). */
+  cipher: PayloadCipher;
 }
 
 /**
@@ -30,11 +34,11 @@ export async function jobForMessage(deps: IntakeDeps, body: string): Promise<{ m
     return { message, job: existing };
   }
   if (!message.submit) throw new ValidationError('unknown_job', `message points at job ${message.job_id}, which does not exist`);
-  const request = submittedRequest(message);
+  const request = await submittedRequest(deps.cipher, message);
   if (!deps.promptExists(request.prompt_version)) {
     throw new ValidationError('unknown_prompt_version', `prompt_version '${request.prompt_version}' has no template`);
   }
-  const candidate = newJobRecord({
+  const plain = newJobRecord({
     request,
     contextRef: message.submit.context_ref,
     partitions: deps.partitions,
@@ -42,19 +46,32 @@ export async function jobForMessage(deps: IntakeDeps, body: string): Promise<{ m
     submittedBy: 'producer',
     now: deps.clock.now(),
   });
-  // The context itself is in S3: the fingerprint covers it through the producer's digest.
-  candidate.fingerprint = fingerprintOf(message);
+  // The job item keeps the producer's sealed inputs, never their values; the context itself is in
+  // S3 and the fingerprint covers it through the producer's digest of the plaintext.
+  const candidate: JobRecord = {
+    ...plain,
+    request: { ...plain.request, inputs: withheldInputs(request.inputs) },
+    inputs_sealed: message.submit.inputs_sealed as string,
+    fingerprint: fingerprintOf(message),
+  };
   const outcome = await deps.checkpoints.create(candidate);
   deps.metrics.count(outcome.created ? METRIC.submitted : METRIC.deduplicated);
   if (!outcome.created && outcome.job.fingerprint !== candidate.fingerprint) throw poison(new JobConflictError(message.job_id));
   return { message, job: outcome.job };
 }
 
-function submittedRequest(message: JobMessage) {
+async function submittedRequest(cipher: PayloadCipher, message: JobMessage) {
   const submit = message.submit!;
+  if (!submit.inputs_sealed) throw new ValidationError('poison_message', 'submit.inputs_sealed is missing: producers seal input values');
+  let inputs: unknown;
+  try {
+    inputs = JSON.parse(await cipher.openText(submit.inputs_sealed, payloadAad(message.job_id, 'request')));
+  } catch {
+    throw new ValidationError('poison_message', 'submit.inputs_sealed does not open for this job');
+  }
   let request;
   try {
-    request = parseGenerationRequest(submit.request);
+    request = parseGenerationRequest({ ...submit.request, inputs });
   } catch (error) {
     throw new ValidationError('poison_message', `submitted request is invalid: ${(error as Error).message}`);
   }
@@ -65,7 +82,7 @@ function submittedRequest(message: JobMessage) {
 /** A producer-submitted job's fingerprint covers the context by its digest (the bytes are in S3). */
 export function fingerprintOf(message: JobMessage): string {
   const submit = message.submit!;
-  return payloadFingerprint(submit.context_ref?.sha256, submit.request.output);
+  return payloadFingerprint(submit.context_sha256, submit.request.output);
 }
 
 function poison(error: JobConflictError): ValidationError {

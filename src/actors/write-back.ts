@@ -17,13 +17,12 @@ export type WriteBackOutcome =
 export async function writeBack(
   records: RecordStore,
   job: JobRecord,
+  text: string,
   known: StoredRecord | undefined,
   maxConflictRetries: number,
   signal: AbortSignal,
 ): Promise<WriteBackOutcome> {
   const ref = job.request;
-  const text = job.result?.text;
-  if (text === undefined) throw new Error(`job ${job.id}: write-back without a memoized result`);
   const inputIds = Object.keys(job.request.inputs);
   let record = known;
   let conflicts = 0;

@@ -10,7 +10,7 @@ export interface WardenConfig {
     endpoints: { dynamodb?: string; sqs?: string; s3?: string };
   };
   redis: { url: string };
-  tables: { jobs: string; fences: string };
+  tables: { jobs: string; fences: string; access: string };
   queues: {
     /** Partition p's queue is `${prefix}${p}`; DLQs are `${prefix}dlq-transient` / `-permanent`. */
     prefix: string;
@@ -66,6 +66,15 @@ export interface WardenConfig {
   };
   /** Fleet-wide circuit breaker for the provider: while open, jobs wait (they do not fail). */
   breaker: { enabled: boolean; failureRateThreshold: number; minimumRequests: number; windowMs: number; bucketMs: number; openMs: number };
+  /** Envelope encryption of prompt context, inputs and results: a data key per object. */
+  crypto: {
+    /** 'kms' in production; 'local' reads (or creates, mode 0600) a 32-byte key file. */
+    kek: 'local' | 'kms';
+    keyFile: string;
+    kmsKeyId?: string;
+    /** Unwrapped data keys kept in memory (LRU), so hot paths do not unwrap again. */
+    cacheSize: number;
+  };
   /** Worker threads for per-job CPU work (prompt rendering, token estimation); 0 = inline. */
   cpu: { threads: number; maxQueue: number };
   ingest: { host: string; port: number };
@@ -103,7 +112,11 @@ export const configSchema = {
       type: 'object',
       additionalProperties: false,
       default: {},
-      properties: { jobs: { ...str, default: 'warden-jobs' }, fences: { ...str, default: 'warden-fences' } },
+      properties: {
+        jobs: { ...str, default: 'warden-jobs' },
+        fences: { ...str, default: 'warden-fences' },
+        access: { ...str, default: 'warden-access' },
+      },
     },
     queues: {
       type: 'object',
@@ -183,6 +196,17 @@ export const configSchema = {
         windowMs: int(1000, 3600000, 60000),
         bucketMs: int(100, 3600000, 10000),
         openMs: int(100, 3600000, 30000),
+      },
+    },
+    crypto: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        kek: { enum: ['local', 'kms'], default: 'local' },
+        keyFile: { ...str, default: '/etc/warden/kek.key' },
+        kmsKeyId: str,
+        cacheSize: int(1, 1000000, 1024),
       },
     },
     cpu: { type: 'object', additionalProperties: false, default: {}, properties: { threads: int(0, 256, 1), maxQueue: int(1, 1000000, 100000) } },

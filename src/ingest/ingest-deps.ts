@@ -11,6 +11,7 @@ export function ingestDeps(runtime: RuntimeContext): SubmitDeps {
     partitions: runtime.config.partitions,
     clock: runtime.clock,
     metrics: runtime.metrics,
+    cipher: runtime.cipher,
     // Twice the visibility timeout: by then a sent message would have been received at least once.
     resendAfterMs: runtime.config.queues.visibilityTimeoutS * 2000,
   };

@@ -5,11 +5,16 @@ import type { JobMessage } from '../jobs/job-message.ts';
 import { contextKey, identify } from '../jobs/new-job.ts';
 import type { PartitionQueue } from '../runtime/job-queue.ts';
 import type { PayloadStore } from '../runtime/payload-store.ts';
+import { contextDigest } from '../jobs/job-key.ts';
+import { sealInputs, withheldInputs } from '../runtime/crypto/job-sealing.ts';
+import type { PayloadCipher } from '../runtime/crypto/payload-cipher.ts';
 
 export interface ProducerDeps {
   payloads: PayloadStore;
   queueFor: (partition: number) => PartitionQueue;
   partitions: number;
+  /** Seals the input values (the context is sealed by the encrypted payload store). */
+  cipher: PayloadCipher;
   /** Refuse unknown prompt versions before sending, when the producer knows the catalog. */
   promptExists?: (version: string) => boolean;
 }
@@ -43,7 +48,12 @@ export class WardenProducer {
       v: 1,
       job_id: id,
       trace_id: traceId,
-      submit: { request: metadata, ...(contextRef ? { context_ref: contextRef } : {}), submitted_at: new Date().toISOString() },
+      submit: {
+        request: { ...metadata, inputs: withheldInputs(metadata.inputs) },
+        inputs_sealed: await sealInputs(this.deps.cipher, id, metadata.inputs),
+        ...(contextRef && context !== undefined ? { context_ref: contextRef, context_sha256: contextDigest(context) } : {}),
+        submitted_at: new Date().toISOString(),
+      },
     };
     await this.deps.queueFor(partition).send(JSON.stringify(message));
     return { job_id: id, partition, trace_id: traceId };

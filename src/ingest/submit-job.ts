@@ -9,6 +9,8 @@ import type { Clock } from '../runtime/clock.ts';
 import type { PartitionQueue } from '../runtime/job-queue.ts';
 import { METRIC, type Metrics } from '../runtime/metrics.ts';
 import type { PayloadStore } from '../runtime/payload-store.ts';
+import { sealInputs, withheldInputs } from '../runtime/crypto/job-sealing.ts';
+import type { PayloadCipher } from '../runtime/crypto/payload-cipher.ts';
 
 export interface SubmitDeps {
   checkpoints: CheckpointStore;
@@ -18,6 +20,8 @@ export interface SubmitDeps {
   partitions: number;
   clock: Clock;
   metrics: Metrics;
+  /** Seals the input values: no payload is stored in plaintext. */
+  cipher: PayloadCipher;
   /** A queued job untouched for this long is re-sent on a duplicate submission (its first send may have failed). */
   resendAfterMs: number;
 }
@@ -44,7 +48,12 @@ export async function submitJob(deps: SubmitDeps, input: unknown, traceId: strin
       ? undefined
       : await deps.payloads.put(contextKey(id, fingerprint), Buffer.from(request.context, 'utf8'));
   const now = deps.clock.now();
-  const candidate = newJobRecord({ request, contextRef, partitions: deps.partitions, traceId, submittedBy: 'ingest-api', now });
+  const plain = newJobRecord({ request, contextRef, partitions: deps.partitions, traceId, submittedBy: 'ingest-api', now });
+  const candidate: JobRecord = {
+    ...plain,
+    request: { ...plain.request, inputs: withheldInputs(request.inputs) },
+    inputs_sealed: await sealInputs(deps.cipher, id, request.inputs),
+  };
   const outcome = await deps.checkpoints.create(candidate);
   deps.metrics.count(outcome.created ? METRIC.submitted : METRIC.deduplicated);
   if (!outcome.created) {

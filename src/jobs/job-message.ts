@@ -14,6 +14,10 @@ export interface JobMessage {
   submit?: {
     request: Omit<GenerationRequest, 'context'>;
     context_ref?: PayloadRef;
+    /** SHA-256 of the plaintext context: the stored copy is encrypted, its own digest is random. */
+    context_sha256?: string;
+    /** The input values, sealed for this job (the request carries the field ids with null values). */
+    inputs_sealed?: string;
     submitted_at: string;
   };
 }
@@ -49,11 +53,14 @@ const SHA256 = /^[0-9a-f]{64}$/;
 
 function checkSubmit(submit: unknown, jobId: string): void {
   if (submit === null || typeof submit !== 'object' || Array.isArray(submit)) throw new ValidationError('poison_message', 'submit must be an object');
-  const { request, context_ref: ref, submitted_at: at, ...rest } = submit as Record<string, unknown>;
+  const { request, context_ref: ref, submitted_at: at, context_sha256: contextSha, inputs_sealed: sealed, ...rest } = submit as Record<string, unknown>;
   const extra = Object.keys(rest)[0];
   if (extra !== undefined) throw new ValidationError('poison_message', `unknown submit field '${extra.slice(0, 64)}'`);
   if (request === null || typeof request !== 'object' || Array.isArray(request)) throw new ValidationError('poison_message', 'submit.request must be an object');
   if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) throw new ValidationError('poison_message', 'submit.submitted_at must be an ISO time');
+  if (contextSha !== undefined && (typeof contextSha !== 'string' || !SHA256.test(contextSha))) throw new ValidationError('poison_message', 'submit.context_sha256 must be 64 hex characters');
+  if (sealed !== undefined && (typeof sealed !== 'string' || sealed.length === 0 || sealed.length > 200_000)) throw new ValidationError('poison_message', 'submit.inputs_sealed must be a sealed string');
+  if ((ref === undefined) !== (contextSha === undefined)) throw new ValidationError('poison_message', 'submit.context_ref and submit.context_sha256 come together');
   if (ref === undefined) return;
   const r = ref as Record<string, unknown> | null;
   if (

@@ -43,8 +43,13 @@ export interface JobRecord {
   partition: number;
   tenant: string;
   priority: Priority;
-  /** The request without its prompt context (that lives in the object store). */
+  /**
+   * The request without its prompt context (that lives in the object store). When `inputs_sealed`
+   * is set, `request.inputs` keeps only the field ids (values null): the values are encrypted.
+   */
   request: Omit<GenerationRequest, 'context'>;
+  /** The input values, sealed with the job's data key (AAD: job id and purpose). */
+  inputs_sealed?: string;
   input_hash: string;
   fingerprint: string;
   context_ref?: PayloadRef;

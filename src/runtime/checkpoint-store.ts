@@ -23,6 +23,27 @@ export interface TransitionRequest {
   partition?: number;
 }
 
+/** One page of a tenant's jobs: newest first (by `created_at`), filtered, resumable. */
+export interface TenantJobQuery {
+  tenant: string;
+  /** Only jobs in one of these states; absent or empty: every state. */
+  states?: readonly JobState[];
+  /** Inclusive bounds on `created_at` (ISO 8601 UTC with milliseconds, as jobs store it). */
+  createdFrom?: string;
+  createdTo?: string;
+  /** At most this many jobs (1..1000). A page may hold fewer and still have a `nextKey`. */
+  limit: number;
+  /** Where the previous page stopped (its `nextKey`), never built by hand. */
+  startKey?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface TenantJobPage {
+  jobs: JobRecord[];
+  /** The position after the last job examined; absent when the listing is complete. */
+  nextKey?: Record<string, string>;
+}
+
 export type CreateOutcome = { created: true; job: JobRecord } | { created: false; job: JobRecord };
 
 /**
@@ -37,4 +58,9 @@ export interface CheckpointStore {
   transition(id: string, request: TransitionRequest): Promise<JobRecord>;
   /** Jobs of one partition that are not terminal (a sparse index), oldest update first. */
   listUnfinished(partition: number, limit: number): Promise<JobRecord[]>;
+  /**
+   * One page of a tenant's jobs, newest first (the `by_tenant` index). Optional so that stores
+   * used only by workers need not implement it; the ingest API needs it for `GET /v1/jobs`.
+   */
+  listByTenant?(query: TenantJobQuery): Promise<TenantJobPage>;
 }

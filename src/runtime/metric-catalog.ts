@@ -103,6 +103,13 @@ const FROM_METRIC = {
     dimensionSets: [now()],
     description: 'Unfinished jobs picked up by the takeover scan when an actor starts on a partition.',
   },
+  invalidOutputs: {
+    name: METRIC.invalidOutputs,
+    unit: 'Count',
+    kind: 'counter',
+    dimensionSets: [now(['Service', 'Code'])],
+    description: 'LLM outputs refused by the data-quality gate, by reason; never stored or written back.',
+  },
   leaseTakeovers: {
     name: METRIC.leaseTakeovers,
     unit: 'Count',

@@ -20,6 +20,7 @@ export const METRIC = {
   freshness: 'FreshnessLag',
   jobLatency: 'JobLatency',
   poisonMessages: 'PoisonMessages',
+  invalidOutputs: 'InvalidOutputs',
   jobsResumed: 'JobsResumed',
   leaseTakeovers: 'LeaseTakeovers',
 } as const;

@@ -12,6 +12,11 @@ import type { LlmProvider } from './llm-provider.ts';
 import { OpenAiChatProvider } from './llm/openai-chat-provider.ts';
 import type { Redis } from 'ioredis';
 import { buildGate } from './build-gate.ts';
+import type { AccessLog } from './access-log/access-log.ts';
+import { DynamoAccessLog } from './access-log/dynamo-access-log.ts';
+import { buildCipher } from './crypto/build-cipher.ts';
+import { EncryptedPayloadStore } from './crypto/encrypted-payload-store.ts';
+import type { PayloadCipher } from './crypto/payload-cipher.ts';
 import type { LlmGate } from '../actors/llm-gate.ts';
 import { CpuPool } from './cpu/cpu-pool.ts';
 import type { LeaseStore } from './leases/lease-store.ts';
@@ -37,7 +42,10 @@ export interface RuntimeContext {
   metrics: EmfMetrics;
   aws: AwsClients;
   checkpoints: CheckpointStore;
+  /** Encrypted on the way in, digest-checked and decrypted on the way out. */
   payloads: PayloadStore;
+  cipher: PayloadCipher;
+  accessLog: AccessLog;
   templates: TemplateCatalog;
   minter: FencingTokenMinter;
   deadLetters: DeadLetterSink;
@@ -73,6 +81,7 @@ export async function createRuntime(config: WardenConfig, overrides: { log?: Log
     flushIntervalMs: config.metrics.flushIntervalMs,
   });
   const aws = makeAwsClients({ region: config.aws.region, endpoints: config.aws.endpoints });
+  const crypto = await buildCipher(config);
   const prefix = config.queues.prefix;
   const names = Array.from({ length: config.partitions }, (_, p) => `${prefix}${p}`);
   const urls = await Promise.all([...names, `${prefix}dlq-transient`, `${prefix}dlq-permanent`].map((name) => queueUrl(aws.sqs, name)));
@@ -95,7 +104,9 @@ export async function createRuntime(config: WardenConfig, overrides: { log?: Log
     metrics,
     aws,
     checkpoints: new DynamoCheckpointStore(aws.doc, config.tables.jobs, clock),
-    payloads: new S3PayloadStore(aws.s3, config.bucket),
+    payloads: new EncryptedPayloadStore(new S3PayloadStore(aws.s3, config.bucket), crypto.cipher),
+    cipher: crypto.cipher,
+    accessLog: new DynamoAccessLog(aws.doc, config.tables.access),
     templates: new TemplateCatalog(config.prompts.dir),
     minter,
     deadLetters: new SqsDeadLetterSink(aws.sqs, deadLetterUrls),
@@ -155,6 +166,7 @@ export async function createRuntime(config: WardenConfig, overrides: { log?: Log
       if (gate) await (await gate).close().catch(() => undefined);
       if (redis) await closeRedisClient(redis);
       metrics.close();
+      crypto.close();
       aws.destroy();
     },
   };

@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import type { WardenConfig } from '../config/config-schema.ts';
 import { parseConfig } from '../config/load-config.ts';
 import { startInfra, type Infra } from './infra/start-infra.ts';
@@ -48,12 +49,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }),
     startSimRecordStore({}),
   ]);
+  // A fresh key-encryption key per stack, in a private directory removed with the stack.
+  const keyDir = mkdtempSync(join(tmpdir(), 'warden-kek-'));
   const raw: Record<string, any> = {
     service: 'warden-local',
     partitions,
     aws: { region: infra.region, endpoints: { dynamodb: infra.dynamodbEndpoint, sqs: infra.sqsEndpoint, s3: infra.s3Endpoint } },
     redis: { url: infra.redis.url },
-    tables: { jobs: infra.names.jobsTable, fences: infra.names.fencesTable },
     queues: { prefix: infra.names.queuePrefix, visibilityTimeoutS: infra.names.visibilityTimeoutS, waitTimeS: 1 },
     bucket: infra.names.bucket,
     llm: {
@@ -66,6 +68,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       backoffMaxMs: Math.max(100, Math.round(60_000 * timeScale)),
     },
     recordStore: { baseUrl: records.url },
+    tables: { jobs: infra.names.jobsTable, fences: infra.names.fencesTable, access: infra.names.accessTable },
+    crypto: { kek: 'local', keyFile: join(keyDir, 'kek.key') },
     // Roomy limits: the local runs exercise the limiter's path without making it the bottleneck.
     limiter: { rpm: 120000, tpm: 500000000, tenantShare: 1 },
     prompts: { dir: resolve('config/prompts') },
@@ -85,7 +89,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       return path;
     },
     stop() {
-      stopping ??= Promise.allSettled([infra.stop(), llm.close(), records.close()]).then(() => undefined);
+      stopping ??= Promise.allSettled([infra.stop(), llm.close(), records.close()]).then(() => rmSync(keyDir, { recursive: true, force: true }));
       return stopping;
     },
   };

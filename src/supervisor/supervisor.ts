@@ -98,13 +98,23 @@ export class Supervisor {
       isBackfillPaused: (promptVersion) => backfillPaused(this.controlState, promptVersion),
       checkpoints: runtime.checkpoints,
       records: runtime.records(),
+      cipher: runtime.cipher,
+      accessLog: runtime.accessLog,
+      member: this.id,
       generation: new Generation({
+        cipher: runtime.cipher,
+        accessLog: runtime.accessLog,
+        member: this.id,
         payloads: runtime.payloads,
         templates: runtime.templates,
         prepare: (task, signal) => runtime.cpu().prepare(task, signal),
         gate: await runtime.gate(),
         llm: runtime.llm(),
         llmTimeoutMs: config.llm.timeoutMs,
+        onInvalidOutput: (code) => {
+          runtime.metrics.count(METRIC.invalidOutputs, 1, { Code: code });
+          this.log.warn({ code }, 'LLM output refused by the data-quality gate');
+        },
       }),
       deadLetters: runtime.deadLetters,
       metrics: runtime.metrics,
@@ -198,6 +208,7 @@ export class Supervisor {
         metrics: this.runtime.metrics,
         partitions: config.partitions,
         promptExists: (version) => this.runtime.templates.has(version),
+        cipher: this.runtime.cipher,
       },
       this.runtime.deadLetters,
       this.runtime.metrics,

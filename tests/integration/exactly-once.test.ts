@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { openResult } from '../../src/runtime/crypto/job-sealing.ts';
 import { startHarness, seedRequest, type Harness } from '../support/harness.ts';
 
 let h: Harness;
@@ -32,7 +33,7 @@ describe('exactly-once on the real local services', () => {
     assert.equal(h.stack.llm.stats().calls - llmBefore.calls, 1);
     assert.equal(h.stack.records.stats().writebacks - storeBefore.writebacks, 1);
     const record = h.stack.records.getRecord(request.base_id, request.table_id, request.record_id);
-    assert.equal(record?.fields['fldSummary'], job.result?.text);
+    assert.equal(record?.fields['fldSummary'], await openResult(h.runtime.cipher, job));
     assert.ok(llmCallsFor(record?.fields['fldSummary']) > 0);
   });
 
@@ -64,7 +65,7 @@ describe('exactly-once on the real local services', () => {
       assert.equal(job.state, 'succeeded');
       assert.ok(h.stack.records.stats().conflicts412 > conflictsBefore, 'the first PATCH met the moved version');
       const record = h.stack.records.getRecord(request.base_id, request.table_id, request.record_id);
-      assert.equal(record?.fields['fldSummary'], job.result?.text);
+      assert.equal(record?.fields['fldSummary'], await openResult(h.runtime.cipher, job));
       assert.equal(record?.fields['fldOther'], 'changed meanwhile');
       assert.ok(Number(job.written_version) > Number(edited?.version), 'written on top of the edited version');
       assert.equal(h.stack.records.stats().staleWritebacks, 0);

@@ -43,7 +43,7 @@ export async function startHarness(options: LocalStackOptions & { supervise?: bo
   if (options.supervise !== false) await supervisor.start();
   const api = new IngestApi(ingestDeps(runtime), runtime.log);
   const apiUrl = await api.listen(0, '127.0.0.1');
-  const producer = new WardenProducer({ payloads: runtime.payloads, queueFor: (p) => runtime.queueFor(p), partitions: stack.config.partitions });
+  const producer = new WardenProducer({ payloads: runtime.payloads, cipher: runtime.cipher, queueFor: (p) => runtime.queueFor(p), partitions: stack.config.partitions });
   const call = async (method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const response = await request(`${apiUrl}${path}`, {
       method,

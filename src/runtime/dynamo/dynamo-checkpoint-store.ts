@@ -5,13 +5,31 @@ import { isTerminal } from '../../jobs/job-states.ts';
 import type { AuditEntry, JobRecord } from '../../jobs/job-record.ts';
 import { transition } from '../../jobs/transition-table.ts';
 import type { Clock } from '../clock.ts';
-import type { CheckpointStore, CreateOutcome, TransitionRequest } from '../checkpoint-store.ts';
+import type { CheckpointStore, CreateOutcome, TenantJobPage, TenantJobQuery, TransitionRequest } from '../checkpoint-store.ts';
 
 type Item = Omit<JobRecord, 'id'> & { pk: string; gsi_partition?: string };
 
 function toItem(job: JobRecord): Item {
   const { id, ...rest } = job;
   return { pk: id, ...rest, ...(isTerminal(job.state) ? {} : { gsi_partition: String(job.partition) }) };
+}
+
+/** Query rounds one page may take when a state filter leaves most items out. */
+const LIST_MAX_ROUNDS = 10;
+
+/** The start key of a `by_tenant` query after this job: the table key plus the index key. */
+function tenantIndexKey(job: JobRecord): Record<string, string> {
+  return { pk: job.id, tenant: job.tenant, created_at: job.created_at };
+}
+
+function stringKey(key: Record<string, unknown> | undefined): Record<string, string> | undefined {
+  if (!key) return undefined;
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(key)) {
+    if (typeof value !== 'string') throw new TypeError(`by_tenant key attribute ${name} is not a string`);
+    out[name] = value;
+  }
+  return out;
 }
 
 function fromItem(item: Record<string, unknown>): JobRecord {
@@ -131,5 +149,63 @@ export class DynamoCheckpointStore implements CheckpointStore {
       }),
     );
     return (out.Items ?? []).map(fromItem);
+  }
+
+  async listByTenant(query: TenantJobQuery): Promise<TenantJobPage> {
+    const { tenant, states = [], createdFrom, createdTo, limit } = query;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new RangeError('listByTenant: limit must be an integer in 1..1000');
+    const names: Record<string, string> = { '#tenant': 'tenant' };
+    const values: Record<string, unknown> = { ':tenant': tenant };
+    let keyCondition = '#tenant = :tenant';
+    if (createdFrom !== undefined || createdTo !== undefined) {
+      names['#created'] = 'created_at';
+      if (createdFrom !== undefined) values[':from'] = createdFrom;
+      if (createdTo !== undefined) values[':to'] = createdTo;
+      keyCondition +=
+        createdFrom !== undefined && createdTo !== undefined
+          ? ' AND #created BETWEEN :from AND :to'
+          : createdFrom !== undefined
+            ? ' AND #created >= :from'
+            : ' AND #created <= :to';
+    }
+    let filter: string | undefined;
+    if (states.length > 0) {
+      names['#state'] = 'state';
+      states.forEach((state, i) => (values[`:s${i}`] = state));
+      filter = `#state IN (${states.map((_, i) => `:s${i}`).join(', ')})`;
+    }
+    const jobs: JobRecord[] = [];
+    let start: Record<string, string> | undefined = query.startKey;
+    for (let round = 0; round < LIST_MAX_ROUNDS; round += 1) {
+      const missing = limit - jobs.length;
+      // Without a filter every item evaluated is returned: ask for exactly what is missing. With
+      // one, evaluate more per round and cut the page at the limit, restarting after the last kept.
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'by_tenant',
+          KeyConditionExpression: keyCondition,
+          ...(filter ? { FilterExpression: filter } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ScanIndexForward: false,
+          Limit: filter ? Math.min(1000, Math.max(missing, 100)) : missing,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+        query.signal ? { abortSignal: query.signal } : {},
+      );
+      const items = (out.Items ?? []).map(fromItem);
+      if (items.length >= missing) {
+        const kept = items.slice(0, missing);
+        jobs.push(...kept);
+        const cutShort = items.length > missing;
+        const next = cutShort ? tenantIndexKey(kept[kept.length - 1] as JobRecord) : stringKey(out.LastEvaluatedKey);
+        return { jobs, ...(next ? { nextKey: next } : {}) };
+      }
+      jobs.push(...items);
+      start = stringKey(out.LastEvaluatedKey);
+      if (!start) return { jobs };
+    }
+    return { jobs, ...(start ? { nextKey: start } : {}) };
   }
 }

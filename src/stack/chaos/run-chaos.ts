@@ -61,7 +61,7 @@ export async function runChaos(options: ChaosOptions) {
   });
   const configPath = stack.writeConfig(join(dir, 'config.json'));
   const runtime = await createRuntime(stack.config, { log: createLogger({ level: 'warn', service: 'chaos-driver', destination: pino.destination(join(dir, 'driver.log')) }) });
-  const producer = new WardenProducer({ payloads: runtime.payloads, queueFor: (p) => runtime.queueFor(p), partitions: stack.config.partitions });
+  const producer = new WardenProducer({ payloads: runtime.payloads, cipher: runtime.cipher, queueFor: (p) => runtime.queueFor(p), partitions: stack.config.partitions });
   const fleet = new Fleet(configPath, dir, stack.llm);
   try {
     for (let slot = 1; slot <= options.supervisors; slot += 1) await fleet.start(slot);

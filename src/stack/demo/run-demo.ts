@@ -45,7 +45,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
     log: createLogger({ level: 'info', service: 'warden-api', destination: (await import('pino')).default.destination(join(dir, 'api.log')) }),
   });
   const api = new IngestApi(ingestDeps(runtime), runtime.log);
-  const producer = new WardenProducer({ payloads: runtime.payloads, queueFor: (p) => runtime.queueFor(p), partitions: stack.config.partitions });
+  const producer = new WardenProducer({ payloads: runtime.payloads, cipher: runtime.cipher, queueFor: (p) => runtime.queueFor(p), partitions: stack.config.partitions });
   const supervisor = await spawnSupervisor(configPath, join(dir, 'supervisor.log'), 'demo-supervisor-1');
   try {
     const apiUrl = await api.listen(0, '127.0.0.1');

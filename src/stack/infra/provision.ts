@@ -1,6 +1,7 @@
 import { CreateBucketCommand, type BucketLocationConstraint, type S3Client } from '@aws-sdk/client-s3';
 import type { AwsClients } from '../../runtime/aws/aws-clients.ts';
 import { ensureQueues, type QueueUrls } from './provision-queues.ts';
+import { ensureAccessTable } from '../../runtime/access-log/access-table.ts';
 import { ensureTable, ensureTimeToLive, fencesTableSchema, jobsTableSchema, JOBS_TTL_ATTRIBUTE } from './provision-tables.ts';
 import { resolveResourceNames, type ResourceNames } from './resource-names.ts';
 
@@ -40,6 +41,7 @@ export async function provisionResources(clients: Pick<AwsClients, 'ddb' | 'sqs'
       ensureTimeToLive(clients.ddb, resolved.jobsTable, JOBS_TTL_ATTRIBUTE),
     ),
     ensureTable(clients.ddb, fencesTableSchema(resolved.fencesTable)),
+    ensureAccessTable(clients.ddb, resolved.accessTable),
     ensureBucket(clients.s3, resolved.bucket),
   ]);
   return queues;

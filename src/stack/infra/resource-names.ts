@@ -8,6 +8,8 @@ export interface ResourceNames {
   jobsTable?: string;
   /** DynamoDB fencing-token table. Default "warden-fences". */
   fencesTable?: string;
+  /** The append-only payload access log. */
+  accessTable?: string;
   /** SQS name prefix of partition queues and DLQs. Default "warden-p". */
   queuePrefix?: string;
   /** S3 payload bucket. Default "warden-payloads". */
@@ -23,6 +25,7 @@ export type ResolvedResourceNames = Required<ResourceNames>;
 export const DEFAULT_RESOURCE_NAMES = {
   jobsTable: 'warden-jobs',
   fencesTable: 'warden-fences',
+  accessTable: 'warden-access',
   queuePrefix: 'warden-p',
   bucket: 'warden-payloads',
   maxReceiveCount: 10,
@@ -63,6 +66,7 @@ export function resolveResourceNames(names: ResourceNames): ResolvedResourceName
     partitions: integerIn('partitions', merged.partitions, 1, 1000),
     jobsTable: matching('jobsTable', merged.jobsTable, TABLE_NAME, 'must be 3..255 of [a-zA-Z0-9_.-]'),
     fencesTable: matching('fencesTable', merged.fencesTable, TABLE_NAME, 'must be 3..255 of [a-zA-Z0-9_.-]'),
+    accessTable: matching('accessTable', merged.accessTable, TABLE_NAME, 'must be 3..255 of [a-zA-Z0-9_.-]'),
     queuePrefix: matching('queuePrefix', merged.queuePrefix, QUEUE_PREFIX, prefixRule),
     bucket: matching('bucket', merged.bucket, BUCKET_NAME, 'must be a 3..63 character S3 bucket name (lowercase, digits, "." and "-")'),
     maxReceiveCount: integerIn('maxReceiveCount', merged.maxReceiveCount, 1, 1000),
