@@ -4,16 +4,13 @@
  * time − submission time), the supervisor's own figures (event-loop delay, RSS, jobs in flight)
  * over IPC, and every process's CPU from /proc. Shared by bench:peak and bench:pressure.
  */
+import { fork } from 'node:child_process';
 import { createReadStream, mkdirSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import pino from 'pino';
-import { ingestDeps } from '../../src/ingest/ingest-deps.ts';
-import { submitJob } from '../../src/ingest/submit-job.ts';
-import { createLogger } from '../../src/runtime/logger.ts';
-import { createRuntime } from '../../src/runtime/runtime-context.ts';
 import { startLocalStack } from '../../src/stack/local-stack.ts';
-import { benchRecord, benchRequest, contextPool } from '../common/bench-workload.ts';
+import { benchRecord } from '../common/bench-workload.ts';
 import { CpuLedger } from '../common/proc-stats.ts';
 import { PROFILER_PRELOAD, writeJson } from '../common/stack-helpers.ts';
 import { summarizeProfiles, type ProfileSummary } from '../common/cpu-profile-summary.ts';
@@ -140,7 +137,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     submitAt: new Float64Array(Math.floor(stream.rate * stream.durationS)),
     lagMax: 0,
     sent: 0,
-    inFlight: 0,
     submitted: 0,
     errors: 0,
   }));
@@ -150,11 +146,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       stack.records.putRecord(record.base_id, record.table_id, record.record_id, record.fields);
     }
   }
-  const driverRuntime =
-    options.mode === 'stack'
-      ? await createRuntime(stack.config, { log: createLogger({ level: 'warn', service: 'bench-driver', destination: pino.destination(join(dir, 'driver.log')) }) })
-      : undefined;
-  const deps = driverRuntime ? ingestDeps(driverRuntime) : undefined;
+  // Stack mode: the submitter runs in its own process (its SDK calls would starve the simulators
+  // that live in this one).
+  const submitter = options.mode === 'stack' ? await startSubmitter(configPath, join(dir, 'submitter.log'), options.streams) : undefined;
   const logFile = join(dir, 'supervisor.log');
   const profileDir = join(dir, 'cpu-profile');
   const supervisor = await SupervisorProcess.start(
@@ -163,7 +157,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   );
   const ledger = new CpuLedger(
     new Map([
-      ['driver (submitter + sim LLM + record store)', process.pid],
+      ['driver (sim LLM + record store)', process.pid],
+      ...(submitter ? ([['submitter (ingest path)', submitter.pid]] as Array<[string, number]>) : []),
       ['dynalite', stack.infra.dynalite.pid],
       ['fauxqs', stack.infra.fauxqs.pid],
       ['redis-server', stack.infra.redis.pid],
@@ -171,14 +166,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     ]),
   );
   let maxLlmInFlight = 0;
-  const contexts = new Map<number, string[]>();
-  const contextFor = (bytes: number, i: number) => {
-    if (bytes <= 0) return undefined;
-    let pool = contexts.get(bytes);
-    if (!pool) contexts.set(bytes, (pool = contextPool(bytes)));
-    return pool[i % pool.length];
-  };
-  const MAX_OUTSTANDING = 2048;
   const written = (stream: (typeof streams)[number]) => {
     let n = 0;
     for (let i = 0; i < stream.sent; i += 1) if (tap.firstWrite.has(benchRecord(stream.prefix, i).record_id)) n += 1;
@@ -187,6 +174,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   try {
     ledger.mark();
     const t0 = Date.now();
+    submitter?.start(t0);
     const loadFromUs = Number(process.hrtime.bigint() / 1000n);
     const end = Math.max(...streams.map((s) => s.startS + s.durationS)) * 1000;
     let lastPrint = t0;
@@ -206,19 +194,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
           }
           continue;
         }
-        while (stream.sent < due && stream.inFlight < MAX_OUTSTANDING) {
-          const i = stream.sent++;
-          const scheduledAt = t0 + stream.startS * 1000 + (i / stream.rate) * 1000;
-          stream.lagMax = Math.max(stream.lagMax, now - scheduledAt);
-          stream.submitAt[i] = now;
-          stream.inFlight += 1;
-          const context = contextFor(stream.contextBytes, i);
-          const request = benchRequest(benchRecord(stream.prefix, i), { ...(context ? { context } : {}), priority: stream.priority, source: stream.priority === 'bulk' ? 'backfill' : 'automation' });
-          submitJob(deps!, request).then(
-            () => (stream.submitted += 1),
-            () => (stream.errors += 1),
-          ).finally(() => (stream.inFlight -= 1));
-        }
+        stream.sent = submitter?.sent[streams.indexOf(stream)] ?? stream.sent;
       }
       maxLlmInFlight = Math.max(maxLlmInFlight, stack.llm.stats().inFlight);
       if (now - lastPrint >= 10_000) {
@@ -232,6 +208,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       await sleep(10);
     }
     const loadToUs = Number(process.hrtime.bigint() / 1000n);
+    const submitted = submitter ? await submitter.done : undefined;
+    if (submitted) {
+      streams.forEach((stream, k) => {
+        const at = submitted.submitAt[k] ?? [];
+        stream.sent = at.length;
+        for (let i = 0; i < at.length; i += 1) stream.submitAt[i] = at[i] as number;
+        stream.lagMax = submitted.lagMax[k] ?? 0;
+        stream.errors = submitted.errors[k] ?? 0;
+        stream.submitted = submitted.submitted[k] ?? 0;
+      });
+    }
     const windowTicks = supervisor.ticks.filter((t) => t.at >= t0);
     const firstTick = windowTicks[0];
     const lastTick = windowTicks.at(-1);
@@ -247,7 +234,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     while (Date.now() < drainDeadline) {
       const tick = supervisor.last;
       const ended = tick ? Object.entries(tick.terminal).filter(([state]) => state !== 'succeeded').reduce((a, [, n]) => a + n, 0) : 0;
-      if (tap.firstWrite.size + ended >= totalSent() && streams.every((s) => s.inFlight === 0)) break;
+      if (tap.firstWrite.size + ended >= totalSent()) break;
       maxLlmInFlight = Math.max(maxLlmInFlight, stack.llm.stats().inFlight);
       if (Date.now() - lastPrint >= 10_000) {
         lastPrint = Date.now();
@@ -326,7 +313,44 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     return result;
   } finally {
     await supervisor.stop();
-    await driverRuntime?.close().catch(() => undefined);
+    submitter?.kill();
     await stack.stop();
   }
+}
+
+const SUBMITTER = fileURLToPath(new URL('./submitter-entry.ts', import.meta.url));
+
+interface SubmitterDone {
+  submitAt: number[][];
+  lagMax: number[];
+  errors: number[];
+  submitted: number[];
+}
+
+async function startSubmitter(configPath: string, logFile: string, streams: Stream[]) {
+  const child = fork(SUBMITTER, [JSON.stringify({ configPath, logFile, streams, maxOutstanding: 2048 })], {
+    execArgv: ['--import', import.meta.resolve('tsx')],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
+  const sent = streams.map(() => 0);
+  let resolveDone: (done: SubmitterDone) => void = () => undefined;
+  const done = new Promise<SubmitterDone>((resolve) => (resolveDone = resolve));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('submitter did not start')), 60_000);
+    child.on('message', (message: { type: string; sent?: number[] } & SubmitterDone) => {
+      if (message.type === 'ready') {
+        clearTimeout(timer);
+        resolve();
+      } else if (message.type === 'progress' && message.sent) message.sent.forEach((n, k) => (sent[k] = n));
+      else if (message.type === 'done') resolveDone(message);
+    });
+  });
+  return {
+    sent,
+    done,
+    pid: child.pid ?? -1,
+    start: (t0: number) => child.send({ type: 'start', t0 }),
+    kill: () => child.kill('SIGKILL'),
+  };
 }

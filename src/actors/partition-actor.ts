@@ -4,6 +4,7 @@ import type { JobRecord } from '../jobs/job-record.ts';
 import { isTerminal } from '../jobs/job-states.ts';
 import type { DeadLetterSink, PartitionQueue, ReceivedMessage } from '../runtime/job-queue.ts';
 import { METRIC, type Metrics } from '../runtime/metrics.ts';
+import { payloadAad } from '../runtime/crypto/payload-cipher.ts';
 import { FieldLocks } from './field-locks.ts';
 import type { Disposition, JobRunner } from './job-runner.ts';
 import { jobForMessage, type IntakeDeps } from './message-intake.ts';
@@ -195,7 +196,10 @@ export class PartitionActor {
     if (error instanceof ValidationError) {
       this.metrics.count(METRIC.poisonMessages);
       log.warn({ code: error.code }, `poison message: ${error.message}`);
-      await this.deadLetters.send('permanent', message.body, { code: error.code, message: error.message });
+      // The raw body is unknown input and may hold personal data: it is kept sealed, openable by
+      // an operator with the message id as the job id of its AAD.
+      const sealed = await this.intake.cipher.sealText(message.body, payloadAad(`poison:${message.messageId}`, 'request'));
+      await this.deadLetters.send('permanent', JSON.stringify({ v: 1, poison_message_id: message.messageId, sealed_body: sealed }), { code: error.code, message: error.message });
       return this.dispose(message, { kind: 'delete' });
     }
     // Infrastructure trouble (DynamoDB, S3, the network): leave the message for a later attempt.

@@ -69,21 +69,23 @@ describe('ingest HTTP API', () => {
     const missing = await h.get(`/v1/jobs/${'0'.repeat(64)}`);
     assert.equal(missing.status, 404);
     assert.equal(missing.body.code, 'not_found');
-    const response = await fetch(`${h.apiUrl}/v1/jobs`, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } });
+    const response = await h.send('POST', '/v1/jobs', { body: 'x', headers: { 'content-type': 'text/plain' } });
     assert.equal(response.status, 415);
+    assert.equal(response.body.code, 'unsupported_media_type');
   });
 
   it('cancels a queued job and says when it is too late', async () => {
     const { body } = await h.post(seedRequest(h));
-    const cancelled = await fetch(`${h.apiUrl}/v1/jobs/${body.id}`, { method: 'DELETE' });
+    const cancelled = await h.send('DELETE', `/v1/jobs/${body.id}`);
     assert.equal(cancelled.status, 200);
-    assert.equal(((await cancelled.json()) as { status: string }).status, 'cancelled');
+    assert.equal(cancelled.body.status, 'cancelled');
     const job = await h.runtime.checkpoints.get(body.id);
     assert.equal(job?.state, 'cancelled');
     const { body: started } = await h.post(seedRequest(h));
     await h.runtime.checkpoints.transition(started.id, { event: 'start', from: 'queued', writer: { actor: 'owner', token: 1 } });
-    const late = await fetch(`${h.apiUrl}/v1/jobs/${started.id}`, { method: 'DELETE' });
+    const late = await h.send('DELETE', `/v1/jobs/${started.id}`);
     assert.equal(late.status, 409);
-    assert.equal(((await late.json()) as { code: string }).code, 'too_late_to_cancel');
+    assert.equal(late.body.code, 'too_late_to_cancel');
+    assert.match(late.body.message, /running/);
   });
 });

@@ -3,15 +3,18 @@
  * ~300 submissions (a fifth duplicates, records edited mid-flight), one kill -9 (restarted), one
  * SIGSTOP past the lease TTL, one Redis restart with its data gone, a join and a leave. The
  * verdict is counted at the simulated LLM and record store and read from the audit trails.
+ *
+ * It runs as `warden chaos` (runChaos with the options below) in a process of its own rather than
+ * by calling runChaos here: when runChaos' cleanup throws (a fleet member that already exited),
+ * it skips stopping its stack, and an in-process run then leaves dynalite, fauxqs and Redis
+ * running and this test process unable to exit.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runChaos, type ChaosReport } from '../../src/stack/chaos/run-chaos.ts';
-
-process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
+import { exitWithin, spawnWarden, type WardenProcess } from '../support/ownership-kit.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'warden-chaos-short-'));
 let failed = false;
@@ -46,51 +49,56 @@ function ownershipDiagnostics(): string {
   }`;
 }
 
-after(() => {
-  // runChaos stops its fleet and its stack itself (also when it throws); keep the logs of a failure.
+let chaos: WardenProcess | undefined;
+
+after(async () => {
+  await chaos?.kill();
+  // Keep the logs of a failure.
   if (!failed && !process.env['WARDEN_KEEP_TEST_LOGS']) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('chaos, short form', () => {
   it('every invariant holds under kill -9, SIGSTOP, Redis data loss, joins and leaves', { timeout: 170_000 }, async (t) => {
-    const printed: string[] = [];
-    let report: ChaosReport;
-    try {
-      report = await runChaos({
-        jobs: 300,
-        supervisors: 3,
-        spreadS: 12,
-        kills: 1,
-        pauses: 1,
-        redisRestarts: 1,
-        timeScale: 0.05,
-        seed: 3,
-        leaseTtlMs: 2000,
-        deadlineS: 120,
-        workDir: dir,
-        print: (line) => printed.push(line),
-      });
-    } catch (error) {
-      failed = true;
-      throw new Error(`chaos run failed (logs in ${dir}):\n${printed.join('\n')}`, { cause: error });
-    }
-    t.diagnostic(JSON.stringify(report));
-    const context = `\n${JSON.stringify(report)}\n${printed.join('\n')}\n${ownershipDiagnostics()}\nlogs in ${dir}`;
+    // `warden chaos` is runChaos with these options, in its own process: whatever happens to the
+    // run, killing that one process (its servers and supervisors are tied to it by lifelines)
+    // leaves nothing behind, and its last line is the JSON report.
+    chaos = await spawnWarden(
+      ['chaos', '--jobs', '300', '--supervisors', '3', '--spread', '12', '--kills', '1', '--pauses', '1', '--redis-restarts', '1',
+        '--time-scale', '0.05', '--seed', '3', '--lease-ttl', '2000', '--deadline', '120', '--work-dir', dir],
+      'chaos-short',
+      join(dir, 'chaos-output.txt'),
+    );
     failed = true;
+    const status = await exitWithin(chaos, 160_000);
+    const output = readFileSync(join(dir, 'chaos-output.txt'), 'utf8').trim();
+    if (status === undefined) assert.fail(`the chaos run did not end within 160 s:\n${output}\n${ownershipDiagnostics()}`);
+    const last = output.split('\n').at(-1) ?? '';
+    let report: Record<string, number>;
+    try {
+      report = JSON.parse(last);
+    } catch {
+      assert.fail(`the chaos run ended (status ${status}) without its JSON report:\n${output.slice(-6000)}\n${ownershipDiagnostics()}`);
+    }
+    t.diagnostic(last);
+    const context = `\n${output}\n${ownershipDiagnostics()}\nlogs in ${dir}`;
+    const n = (key: string): number => {
+      assert.equal(typeof report[key], 'number', `report.${key}${context}`);
+      return report[key] as number;
+    };
     // The faults really happened.
-    assert.equal(report.kills, 1, context);
-    assert.equal(report.pauses, 1, context);
-    assert.equal(report.redis_restarts, 1, context);
-    assert.ok(report.jobs > 200, `distinct jobs ${report.jobs}${context}`);
+    assert.equal(n('kills'), 1, context);
+    assert.equal(n('pauses'), 1, context);
+    assert.equal(n('redis_restarts'), 1, context);
+    assert.ok(n('jobs') > 200, `distinct jobs ${n('jobs')}${context}`);
     // The invariants.
-    assert.equal(report.lost, 0, `lost${context}`);
-    assert.equal(report.duplicate_writebacks, 0, `duplicate_writebacks${context}`);
-    assert.equal(report.stale_writebacks, 0, `stale_writebacks${context}`);
-    assert.equal(report.illegal_transitions, 0, `illegal_transitions${context}`);
-    assert.ok(report.duplicate_llm_calls <= report.inflight_at_faults, `duplicate_llm_calls ${report.duplicate_llm_calls} > inflight_at_faults ${report.inflight_at_faults}${context}`);
-    assert.ok(report.recovery_p99_ms < 30_000, `recovery_p99_ms ${report.recovery_p99_ms}${context}`);
-    // Every job ended in a terminal state the simulators agree with: one write-back per success.
-    assert.equal(report.succeeded + report.superseded + report.failed_or_dead, report.jobs, `terminal states${context}`);
+    assert.equal(n('lost'), 0, `lost${context}`);
+    assert.equal(n('duplicate_writebacks'), 0, `duplicate_writebacks${context}`);
+    assert.equal(n('stale_writebacks'), 0, `stale_writebacks${context}`);
+    assert.equal(n('illegal_transitions'), 0, `illegal_transitions${context}`);
+    assert.ok(n('duplicate_llm_calls') <= n('inflight_at_faults'), `duplicate_llm_calls ${n('duplicate_llm_calls')} > inflight_at_faults ${n('inflight_at_faults')}${context}`);
+    assert.ok(n('recovery_p99_ms') < 30_000, `recovery_p99_ms ${n('recovery_p99_ms')}${context}`);
+    assert.equal(n('succeeded') + n('superseded') + n('failed_or_dead'), n('jobs'), `every job in a terminal state${context}`);
+    assert.equal(status, 0, `the command's verdict (exit status)${context}`);
     failed = false;
   });
 });

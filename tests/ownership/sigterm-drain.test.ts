@@ -24,6 +24,7 @@ import {
   spawnWardenSupervisor,
   startOwnershipStack,
   unfinished,
+  VISIBILITY_S,
   waitForLog,
   waitUntil,
   type WardenProcess,
@@ -32,8 +33,6 @@ import {
 const P = 4;
 const ALL = Array.from({ length: P }, (_, p) => p);
 const TIME_SCALE = 0.001;
-/** The queues' visibility timeout: a message not returned by the drain stays hidden this long. */
-const VISIBILITY_S = 30;
 const DRAIN_BUDGET_MS = 60_000;
 
 let stack: LocalStack;

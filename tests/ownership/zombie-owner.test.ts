@@ -29,6 +29,7 @@ import {
   spawnWardenSupervisor,
   startOwnershipStack,
   unfinished,
+  VISIBILITY_S,
   waitForLog,
   waitUntil,
   type LogLine,
@@ -39,7 +40,6 @@ const P = 4;
 const ALL = Array.from({ length: P }, (_, p) => p);
 const TIME_SCALE = 0.001;
 const LEASE_TTL_MS = 1500;
-const VISIBILITY_S = 30;
 const ZOMBIE = 'zombie-a';
 const HEIR = 'heir-b';
 

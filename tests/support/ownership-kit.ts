@@ -6,12 +6,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { devNull } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
 import type { GenerationRequest } from '../../src/jobs/generation-request.ts';
 import type { JobRecord } from '../../src/jobs/job-record.ts';
 import { isTerminal } from '../../src/jobs/job-states.ts';
 import { partitionOf } from '../../src/jobs/partition.ts';
+import { makeAwsClients } from '../../src/runtime/aws/aws-clients.ts';
 import { createLogger } from '../../src/runtime/logger.ts';
 import type { RuntimeContext } from '../../src/runtime/runtime-context.ts';
 import { startLocalStack, type LocalStack } from '../../src/stack/local-stack.ts';
@@ -33,13 +34,20 @@ export interface OwnershipStackOptions {
 }
 
 /**
+ * The visibility timeout of every partition queue and of the config (the actors' visibility
+ * heartbeat extends messages to it): 30 s, so that "the next owner got the work well before the
+ * visibility timeout" is a claim with room in it.
+ */
+export const VISIBILITY_S = 30;
+
+/**
  * The local stack with short leases (rebalancing every 200 ms), a fast simulated LLM that never
  * times out on its own, a 30 s queue visibility timeout, and metrics discarded.
  */
-export function startOwnershipStack(options: OwnershipStackOptions): Promise<LocalStack> {
+export async function startOwnershipStack(options: OwnershipStackOptions): Promise<LocalStack> {
   const ttl = options.leaseTtlMs ?? 1500;
   const llmTimeoutMs = options.llmTimeoutMs ?? 5000;
-  return startLocalStack({
+  const stack = await startLocalStack({
     partitions: options.partitions,
     timeScale: 0.001,
     timeoutRate: 0,
@@ -48,10 +56,23 @@ export function startOwnershipStack(options: OwnershipStackOptions): Promise<Loc
       config['metrics'] = { output: devNull, flushIntervalMs: 0 };
       config['llm'] = { ...config['llm'], timeoutMs: llmTimeoutMs, firstByteTimeoutMs: Math.min(llmTimeoutMs, 5000) };
       config['leases'] = { ttlMs: ttl, memberTtlMs: ttl, rebalanceIntervalMs: 200 };
-      config['queues'] = { ...config['queues'], visibilityTimeoutS: 30 };
+      config['queues'] = { ...config['queues'], visibilityTimeoutS: VISIBILITY_S };
       if (options.drainTimeoutMs !== undefined) config['supervisor'] = { drainTimeoutMs: options.drainTimeoutMs, handoffTimeoutMs: 10_000 };
     },
   });
+  // The stack provisions its queues with its own default; make them agree with the config.
+  const aws = makeAwsClients({ region: stack.infra.region, endpoints: { sqs: stack.infra.sqsEndpoint } });
+  try {
+    await Promise.all(
+      stack.infra.queues.partitions.map((url) => aws.sqs.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: { VisibilityTimeout: String(VISIBILITY_S) } }))),
+    );
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  } finally {
+    aws.destroy();
+  }
+  return stack;
 }
 
 export interface LogLine {
@@ -192,7 +213,12 @@ export interface WardenProcess {
 
 /** Starts `warden supervisor --config <configPath> --id <id>` as its own OS process. */
 export function spawnWardenSupervisor(configPath: string, id: string, logFile: string): Promise<WardenProcess> {
-  const shell: ChildProcess = spawn('/bin/sh', ['-c', LIFELINE_WITH_STATUS, 'lifeline', process.execPath, WARDEN_BIN, 'supervisor', '--config', configPath, '--id', id], {
+  return spawnWarden(['supervisor', '--config', configPath, '--id', id], id, logFile);
+}
+
+/** Starts `warden <args>` as its own OS process, its stdout and stderr appended to `logFile`. */
+export function spawnWarden(args: string[], id: string, logFile: string): Promise<WardenProcess> {
+  const shell: ChildProcess = spawn('/bin/sh', ['-c', LIFELINE_WITH_STATUS, 'lifeline', process.execPath, WARDEN_BIN, ...args], {
     cwd: fileURLToPath(new URL('../..', import.meta.url)),
     env: { ...process.env, WARDEN_LOG: logFile },
     stdio: ['pipe', 'pipe', 'ignore'],
@@ -211,7 +237,7 @@ export function spawnWardenSupervisor(configPath: string, id: string, logFile: s
   const readLog = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
   return new Promise((resolve, reject) => {
     shell.once('error', reject);
-    void exitedPromise.then(() => reject(new Error(`warden supervisor ${id} exited before it started:\n${readLog().slice(-2000)}`)));
+    void exitedPromise.then(() => reject(new Error(`warden ${args[0]} (${id}) exited before it started:\n${readLog().slice(-2000)}`)));
     shell.stdout?.on('data', (chunk: Buffer) => {
       const before = out;
       out += chunk.toString('utf8');
