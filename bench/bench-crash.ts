@@ -58,23 +58,38 @@ const print = (line: string) => process.stdout.write(`${line}\n`);
 const started = Date.now();
 const load0 = loadAverage();
 
-const warden =
-  values.only === 'bullmq'
-    ? undefined
-    : await runChaos({
-        jobs: JOBS,
-        supervisors: WORKERS,
-        spreadS: SPREAD,
-        kills: KILLS,
-        pauses: PAUSES,
-        redisRestarts: REDIS_RESTARTS,
-        timeScale: TIME_SCALE,
-        seed: SEED,
-        leaseTtlMs: LEASE_TTL,
-        deadlineS: DEADLINE,
-        workDir: join(DIR, 'warden'),
-        print,
-      });
+// run-chaos rejects on the first failed submission (Promise.all over its scheduled work), and its
+// other scheduled promises then reject unhandled: a transient emulator error (a DynamoDB request
+// timing out on a busy machine) would end the whole benchmark. Note them, retry the run.
+let chaosFailures = 0;
+process.on('unhandledRejection', (error) => print(`(unhandled rejection in a run: ${(error as Error)?.message ?? String(error)})`));
+async function wardenChaos(): Promise<Awaited<ReturnType<typeof runChaos>>> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await runChaosOnce(attempt);
+    } catch (error) {
+      chaosFailures += 1;
+      print(`warden chaos run ${attempt} failed: ${(error as Error).message}`);
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+const runChaosOnce = (attempt: number) =>
+  runChaos({
+    jobs: JOBS,
+    supervisors: WORKERS,
+    spreadS: SPREAD,
+    kills: KILLS,
+    pauses: PAUSES,
+    redisRestarts: REDIS_RESTARTS,
+    timeScale: TIME_SCALE,
+    seed: SEED,
+    leaseTtlMs: LEASE_TTL,
+    deadlineS: DEADLINE,
+    workDir: join(DIR, `warden-${attempt}`),
+    print,
+  });
+const warden = values.only === 'bullmq' ? undefined : await wardenChaos();
 // run-chaos: 8 partitions x 64 slots over the fleet; BullMQ gets the same total concurrency.
 const bull =
   values.only === 'warden'
@@ -148,6 +163,7 @@ print(JSON.stringify({
   lease_ttl_ms: LEASE_TTL,
   time_scale: TIME_SCALE,
   price_per_call_usd: PRICE,
+  warden_chaos_failed_runs: chaosFailures,
   warden_jobs: w?.jobs ?? null,
   bullmq_jobs: b?.jobs ?? null,
   warden_duplicate_llm_calls_per_1000: w ? per1000(w.duplicate_llm_calls, w.jobs) : null,

@@ -81,6 +81,8 @@ export interface LoadResult {
   /** During the submission window: cores the supervisor process used, and its main thread's share of one core. */
   load_window_process_cores: number;
   load_window_main_thread_share: number;
+  /** The busiest non-main thread (the CPU pool's worker, normally): its share of one core in the load window. */
+  load_window_busiest_other_thread_share: number;
   terminal: Record<string, number>;
   errors: { failed: number; dead_lettered: number; submit_errors: number; log_errors: number; log_warnings: number };
   llm: { calls: number; by_status: Record<string, number>; injected_timeouts: number };
@@ -225,6 +227,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const windowMs = firstTick && lastTick ? lastTick.at - firstTick.at : 0;
     const loadCores = windowMs > 0 ? (lastTick!.cpuUs - firstTick!.cpuUs) / (windowMs * 1000) : 0;
     const loadMain = windowMs > 0 ? (lastTick!.mainThreadCpuUs - firstTick!.mainThreadCpuUs) / (windowMs * 1000) : 0;
+    let loadOther = 0;
+    if (windowMs > 0) {
+      for (const [tid, us] of Object.entries(lastTick!.otherThreadsCpuUs)) {
+        loadOther = Math.max(loadOther, (us - (firstTick!.otherThreadsCpuUs[tid] ?? 0)) / (windowMs * 1000));
+      }
+    }
     const loadCpuUs = (supervisor.last?.cpuUs ?? 0) - (supervisor.ticks.find((t) => t.at >= t0)?.cpuUs ?? 0);
     const loadJobs = supervisor.last ? Object.values(supervisor.last.terminal).reduce((a, b) => a + b, 0) : 0;
     // Drain: wait for every sent job to be written (or to end otherwise), bounded.
@@ -288,6 +296,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       elu_mean: round(ticks.reduce((a, t) => a + t.elu, 0) / Math.max(1, ticks.length), 3),
       load_window_process_cores: round(loadCores, 2),
       load_window_main_thread_share: round(loadMain, 2),
+      load_window_busiest_other_thread_share: round(loadOther, 2),
       supervisor_cpu_us_per_job: jobsDone > 0 ? Math.round((cpu.perProcessUs['warden supervisor'] ?? 0) / jobsDone) : 0,
       terminal: final.terminal,
       errors: {

@@ -14,6 +14,7 @@
  * IPC in: {type:'final'} → {type:'final', ...whole-run figures}; {type:'stop'} drains and exits.
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { loadConfig } from '../../src/config/load-config.ts';
@@ -54,6 +55,8 @@ export interface TickMessage {
   cpuUs: number;
   /** CPU of the main thread alone (the event loop); the rest is the CPU pool and V8/libuv helpers. */
   mainThreadCpuUs: number;
+  /** The busiest other threads (CPU pool worker, V8 GC helpers, libuv), cumulative CPU µs by tid. */
+  otherThreadsCpuUs: Record<string, number>;
   terminal: Record<string, number>;
   submitted: number;
   submitErrors: number;
@@ -206,6 +209,19 @@ const cpuUs = () => {
   const cpu = process.cpuUsage();
   return cpu.user + cpu.system;
 };
+function otherThreads(): Record<string, number> {
+  const out: Array<[string, number]> = [];
+  try {
+    for (const tid of readdirSync(`/proc/${process.pid}/task`)) {
+      if (Number(tid) === process.pid) continue;
+      const us = threadCpuUs(process.pid, Number(tid)) ?? 0;
+      if (us > 0) out.push([tid, us]);
+    }
+  } catch {
+    // Not Linux.
+  }
+  return Object.fromEntries(out.sort((a, b) => b[1] - a[1]).slice(0, 4));
+}
 const timer = setInterval(() => {
   const memory = process.memoryUsage();
   maxRss = Math.max(maxRss, memory.rss);
@@ -224,6 +240,7 @@ const timer = setInterval(() => {
     inFlight: supervisor.owned.reduce((sum, slot) => sum + slot.inFlight, 0),
     cpuUs: cpuUs(),
     mainThreadCpuUs: threadCpuUs(process.pid, process.pid) ?? 0,
+    otherThreadsCpuUs: otherThreads(),
     terminal: { ...terminal },
     submitted,
     submitErrors,

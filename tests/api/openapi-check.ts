@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ApiCall, ApiResponse, Harness } from '../support/harness.ts';
 
 /**
@@ -63,6 +63,13 @@ export function assertDocumented(method: string, path: string, response: { statu
   const validate = ajv.getSchema(schemaRef) ?? ajv.compile({ $ref: schemaRef });
   const ok = validate(response.body);
   assert.ok(ok, `${label}: body does not match the OpenAPI schema: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(response.body).slice(0, 500)}`);
+  checked += 1;
+}
+
+/** Asserts that a body is the error envelope (for answers outside any route: Node's parser errors). */
+export function assertEnvelope(body: unknown): void {
+  const validate = ajv.getSchema(`${DOC_ID}#/components/schemas/ErrorEnvelope`) ?? ajv.compile({ $ref: `${DOC_ID}#/components/schemas/ErrorEnvelope` });
+  assert.ok(validate(body), `not the error envelope: ${ajv.errorsText(validate.errors)}: ${JSON.stringify(body)}`);
   checked += 1;
 }
 

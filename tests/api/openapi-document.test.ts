@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { IngestApi } from '../../src/ingest/http/http-api.ts';
 import { STATUS_BY_CODE } from '../../src/ingest/http/error-envelope.ts';
 import { buildOpenApiDocument, codesFor, openApiText } from '../../src/ingest/http/openapi.ts';

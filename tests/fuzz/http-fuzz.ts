@@ -5,7 +5,7 @@ import { Agent, request } from 'undici';
 import type { Harness } from '../support/harness.ts';
 import { parseGenerationRequest } from '../../src/jobs/generation-request.ts';
 import { BODY_LIMIT_BYTES, invalidUtf8BodyArb, malformedTextArb, mutatedRequestArb, validRequestArb } from './request-arbitraries.ts';
-import { captureCrashes, listPayloadKeys, scanJobIds } from './fuzz-support.ts';
+import { captureCrashes, claimedTenant, fuzzAuthorization, listPayloadKeys, scanJobIds, WRONG_AUTH_MODES, type AuthMode } from './fuzz-support.ts';
 
 /** One malformed HTTP exchange: a body through undici, or raw bytes over a socket. */
 export interface HttpCase {
@@ -18,6 +18,10 @@ export interface HttpCase {
   chunked?: boolean;
   /** Raw request bytes (request-target and framing fuzz); replaces everything above. */
   raw?: Buffer;
+  /** The credential sent with a non-raw case: default `valid` (the body's tenant); or a wrong one. */
+  auth?: AuthMode;
+  /** A literal Authorization header value (garbage credentials); overrides `auth`. */
+  authorization?: string;
 }
 
 export interface HttpOutcome {
@@ -27,7 +31,7 @@ export interface HttpOutcome {
 
 export interface HttpFailure {
   kind: string;
-  problem: '5xx' | 'no_response' | 'accepted_invalid' | 'reset';
+  problem: '5xx' | 'no_response' | 'accepted_invalid' | 'reset' | 'wrong_credential_not_refused';
   status: HttpOutcome['status'];
   code?: string;
   /** The first bytes of what was sent (JSON-escaped), enough to replay the case. */
@@ -40,6 +44,8 @@ export interface HttpFuzzResult {
   crashes: number;
   noResponse: number;
   accepted: number;
+  /** Cases with a wrong credential (all must be refused with 401, or 403 for another tenant's). */
+  wrongCredentials: number;
   /** Kinds a lenient server accepted (status 202): not failures, findings. */
   acceptedKinds: Record<string, number>;
   statuses: Record<string, number>;
@@ -120,8 +126,39 @@ const rawCaseArb: fc.Arbitrary<HttpCase> = fc.oneof(
   ).map((text) => ({ kind: 'framing:malformed_http', method: 'RAW', path: '', headers: {}, raw: Buffer.from(text, 'latin1') })),
 );
 
+const ZERO_ID = '0'.repeat(64);
+
+/**
+ * Wrong credentials on every authenticated route: missing, unknown, forged, expired, incomplete,
+ * unsigned, another scheme, garbage, or a valid one of another tenant. The body is a valid request
+ * (on POST), so only the credential is wrong.
+ */
+const authCaseArb: fc.Arbitrary<HttpCase> = fc
+  .tuple(
+    validRequestArb,
+    fc.constantFrom(['POST', '/v1/jobs'], ['GET', '/v1/jobs'], ['GET', `/v1/jobs/${ZERO_ID}`], ['DELETE', `/v1/jobs/${ZERO_ID}`], ['GET', `/v1/jobs/${ZERO_ID}/result`]),
+    fc.oneof(
+      { arbitrary: fc.constantFrom(...WRONG_AUTH_MODES).map((auth) => ({ auth })), weight: 4 },
+      {
+        // Garbage in the header itself (visible ASCII: undici refuses to send anything else).
+        arbitrary: fc
+          .oneof(fc.stringMatching(/^[\x20-\x7e]{0,300}$/), fc.stringMatching(/^[\x21-\x7e]{1,300}$/).map((t) => `Bearer ${t}`), fc.constantFrom('Bearer', 'Bearer ', 'bearer  x y', 'Token abc', `Bearer ${'a'.repeat(9000)}`, 'Bearer a.b.c', 'Bearer ..'))
+          .map((authorization) => ({ authorization: authorization.trim() === '' ? 'x' : authorization })),
+        weight: 1,
+      },
+    ),
+  )
+  .map(([request, [method, path], credential]) => ({
+    kind: `auth:${'auth' in credential ? credential.auth : 'garbage'}:${method}`,
+    method: method as string,
+    path: path as string,
+    headers: method === 'POST' ? JSON_TYPE : {},
+    ...(method === 'POST' ? { body: Buffer.from(JSON.stringify(request)) } : {}),
+    ...credential,
+  }));
+
 /** The HTTP cases, weighted toward bodies (what product surfaces send). */
-export const httpCaseArb: fc.Arbitrary<HttpCase> = fc.oneof({ arbitrary: bodyCaseArb, weight: 9 }, { arbitrary: rawCaseArb, weight: 1 });
+export const httpCaseArb: fc.Arbitrary<HttpCase> = fc.oneof({ arbitrary: bodyCaseArb, weight: 9 }, { arbitrary: rawCaseArb, weight: 1 }, { arbitrary: authCaseArb, weight: 1 });
 
 const PROMPT_VERSIONS = new Set(['summary-v1', 'followup-v1']);
 
@@ -132,6 +169,7 @@ const PROMPT_VERSIONS = new Set(['summary-v1', 'followup-v1']);
  */
 export function lenientlyValid(c: HttpCase): boolean {
   if (c.raw || !c.body || c.method !== 'POST' || c.path !== '/v1/jobs') return false;
+  if ((c.auth ?? 'valid') !== 'valid' || c.authorization !== undefined) return false;
   if (!/^application\/json\b/i.test(c.headers['content-type'] ?? '') || c.body.length > BODY_LIMIT_BYTES) return false;
   try {
     return PROMPT_VERSIONS.has(parseGenerationRequest(JSON.parse(c.body.toString('utf8'))).prompt_version);
@@ -140,10 +178,21 @@ export function lenientlyValid(c: HttpCase): boolean {
   }
 }
 
+function wrongCredential(c: HttpCase): boolean {
+  return !c.raw && (c.authorization !== undefined || (c.auth ?? 'valid') !== 'valid');
+}
+
+/** A wrong credential gets 401; a valid one of another tenant gets 403 on submit (and only its own data elsewhere). */
+function refusedCredential(c: HttpCase, outcome: HttpOutcome): boolean {
+  if (c.auth === 'other_tenant') return c.method === 'POST' ? outcome.status === 403 && outcome.code === 'tenant_mismatch' : outcome.status !== 202;
+  return outcome.status === 401 && outcome.code === 'unauthorized';
+}
+
 function preview(c: HttpCase): string {
   const bytes = c.raw ?? c.body ?? Buffer.alloc(0);
   const head = JSON.stringify(bytes.subarray(0, 300).toString('latin1'));
-  return `${c.raw ? 'RAW' : `${c.method} ${c.path} ${JSON.stringify(c.headers)}${c.chunked ? ' chunked' : ''}`} ${head}${bytes.length > 300 ? ` …(${bytes.length} bytes)` : ''}`;
+  const credential = c.raw ? '' : ` auth=${c.authorization !== undefined ? JSON.stringify(c.authorization.slice(0, 80)) : (c.auth ?? 'valid')}`;
+  return `${c.raw ? 'RAW' : `${c.method} ${c.path} ${JSON.stringify(c.headers)}${c.chunked ? ' chunked' : ''}`}${credential} ${head}${bytes.length > 300 ? ` …(${bytes.length} bytes)` : ''}`;
 }
 
 async function sendRaw(port: number, raw: Buffer, timeoutMs: number, halfClose: boolean): Promise<HttpOutcome> {
@@ -174,12 +223,15 @@ async function sendRaw(port: number, raw: Buffer, timeoutMs: number, halfClose: 
   });
 }
 
-async function sendCase(agent: Agent, apiUrl: string, c: HttpCase): Promise<HttpOutcome> {
+async function sendCase(agent: Agent, h: Harness, c: HttpCase): Promise<HttpOutcome> {
+  const apiUrl = h.apiUrl;
   if (c.raw) return sendRaw(Number(new URL(apiUrl).port), c.raw, 3_000, c.kind === 'framing:short_body');
+  const authorization = c.authorization ?? (await fuzzAuthorization(h, c.auth ?? 'valid', claimedTenant(c.body)));
+  const headers = authorization === undefined ? c.headers : { ...c.headers, authorization };
   try {
     const whole = c.body;
     const body = whole && c.chunked ? Readable.from((function* () { for (let i = 0; i < whole.length; i += 16_384) yield whole.subarray(i, i + 16_384); })()) : whole;
-    const response = await request(`${apiUrl}${c.path}`, { method: c.method as 'POST', headers: c.headers, ...(body === undefined ? {} : { body }), dispatcher: agent, headersTimeout: 10_000, bodyTimeout: 10_000 });
+    const response = await request(`${apiUrl}${c.path}`, { method: c.method as 'POST', headers, ...(body === undefined ? {} : { body }), dispatcher: agent, headersTimeout: 10_000, bodyTimeout: 10_000 });
     const text = await response.body.text();
     let code: string | undefined;
     try {
@@ -226,6 +278,7 @@ export async function runHttpFuzz(h: Harness, options: { runs: number; seed: num
     crashes: 0,
     noResponse: 0,
     accepted: 0,
+    wrongCredentials: 0,
     acceptedKinds: {},
     statuses: {},
     failures: [],
@@ -239,7 +292,8 @@ export async function runHttpFuzz(h: Harness, options: { runs: number; seed: num
   const worker = async () => {
     while (next < cases.length) {
       const c = cases[next++] as HttpCase;
-      const outcome = (await sendCase(agent, h.apiUrl, c)) as HttpOutcome & { id?: string };
+      const outcome = (await sendCase(agent, h, c)) as HttpOutcome & { id?: string };
+      if (wrongCredential(c)) result.wrongCredentials += 1;
       const key = String(outcome.status);
       result.statuses[key] = (result.statuses[key] ?? 0) + 1;
       const fail = (problem: HttpFailure['problem']) =>
@@ -252,6 +306,8 @@ export async function runHttpFuzz(h: Harness, options: { runs: number; seed: num
         fail('no_response');
       } else if (outcome.status === 'reset' && !c.kind.startsWith('over_limit') && !c.kind.startsWith('framing')) {
         fail('reset');
+      } else if (wrongCredential(c) && !refusedCredential(c, outcome)) {
+        fail('wrong_credential_not_refused');
       } else if (outcome.status === 202) {
         result.accepted += 1;
         result.acceptedKinds[c.kind.split(':').slice(0, 2).join(':')] = (result.acceptedKinds[c.kind.split(':').slice(0, 2).join(':')] ?? 0) + 1;

@@ -28,5 +28,6 @@ describe('ingest API under malformed requests (fast-check)', () => {
     assert.equal(result.http5xx, 0, summarize(failures.filter((f) => f.problem === '5xx')));
     assert.deepEqual(failures, [], summarize(failures));
     assert.deepEqual(writtenForRefused, [], 'something was stored for a refused request');
+    assert.ok(result.wrongCredentials >= Math.min(20, fuzzRuns() / 50), `only ${result.wrongCredentials} wrong-credential cases`);
   });
 });

@@ -2,6 +2,7 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchComma
 import fc from 'fast-check';
 import { parseGenerationRequest } from '../../src/jobs/generation-request.ts';
 import { jobKey } from '../../src/jobs/job-key.ts';
+import { payloadAad } from '../../src/runtime/crypto/payload-cipher.ts';
 import type { Harness } from '../support/harness.ts';
 import { captureCrashes, fenceTokens, scanJobIds } from './fuzz-support.ts';
 import { mutatedRequestArb, storageHostileNumberArb, validRequestArb, type Json, type RequestObject } from './request-arbitraries.ts';
@@ -184,6 +185,22 @@ export function sqsCaseArb(partitions: number): fc.Arbitrary<SqsCase> {
     .filter(stillInvalid);
 }
 
+/**
+ * A poison message is dead-lettered sealed (`{v, poison_message_id, sealed_body}`, AAD
+ * `poison:<message id>`); its original body is what the case is matched by. Anything else (a
+ * job's claim check) is returned as it is.
+ */
+async function openDeadLetter(h: Harness, body: string): Promise<string> {
+  let parsed: { poison_message_id?: unknown; sealed_body?: unknown };
+  try {
+    parsed = JSON.parse(body) as typeof parsed;
+  } catch {
+    return body;
+  }
+  if (parsed === null || typeof parsed !== 'object' || typeof parsed.poison_message_id !== 'string' || typeof parsed.sealed_body !== 'string') return body;
+  return h.runtime.cipher.openText(parsed.sealed_body, payloadAad(`poison:${parsed.poison_message_id}`, 'request'));
+}
+
 function preview(c: SqsCase): string {
   return `${JSON.stringify(c.body.slice(0, 300))}${c.body.length > 300 ? ` …(${c.body.length} chars)` : ''}`;
 }
@@ -283,7 +300,7 @@ export async function runSqsFuzz(h: Harness, options: { runs: number; seed: numb
       await h.runtime.aws.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: dlq, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle as string })) }));
     }
     for (const m of messages) {
-      const c = take(m.Body ?? '');
+      const c = take(await openDeadLetter(h, m.Body ?? ''));
       if (!c) continue; // a dead letter of someone else's (not expected in a fresh harness)
       remaining -= 1;
       lastDeadLetterMs = Math.round(performance.now() - sendStarted);

@@ -57,7 +57,7 @@ export async function startOwnershipStack(options: OwnershipStackOptions): Promi
       config['llm'] = { ...config['llm'], timeoutMs: llmTimeoutMs, firstByteTimeoutMs: Math.min(llmTimeoutMs, 5000) };
       config['leases'] = { ttlMs: ttl, memberTtlMs: ttl, rebalanceIntervalMs: 200 };
       config['queues'] = { ...config['queues'], visibilityTimeoutS: VISIBILITY_S };
-      if (options.drainTimeoutMs !== undefined) config['supervisor'] = { drainTimeoutMs: options.drainTimeoutMs, handoffTimeoutMs: 10_000 };
+      if (options.drainTimeoutMs !== undefined) config['supervisor'] = { ...config['supervisor'], drainTimeoutMs: options.drainTimeoutMs, handoffTimeoutMs: 10_000 };
     },
   });
   // The stack provisions its queues with its own default; make them agree with the config.

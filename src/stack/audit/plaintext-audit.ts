@@ -5,7 +5,6 @@ import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { makeAwsClients } from '../../runtime/aws/aws-clients.ts';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import pino from 'pino';
-import { IngestApi } from '../../ingest/http/http-api.ts';
 import { ingestDeps } from '../../ingest/ingest-deps.ts';
 import { WardenProducer } from '../../ingest/producer.ts';
 import { submitJob } from '../../ingest/submit-job.ts';
@@ -48,11 +47,9 @@ export async function runPlaintextAudit(options: { jobs: number; workDir: string
     { step: 'initialize', name: 'auditSentMessages' },
   );
   const supervisor = new Supervisor(runtime, { id: 'audit-supervisor' });
-  const api = new IngestApi(ingestDeps(runtime), runtime.log);
   const producer = new WardenProducer({ payloads: runtime.payloads, cipher: runtime.cipher, queueFor: (p) => runtime.queueFor(p), partitions: stack.config.partitions });
   try {
     await supervisor.start();
-    await api.listen(0, '127.0.0.1');
     const ids: string[] = [];
     for (let i = 0; i < options.jobs; i += 1) {
       const inputs = { fldNotes: `${options.marker} call the customer back about invoice ${i}`, fldTitle: `Account ${i}` };
@@ -85,7 +82,6 @@ export async function runPlaintextAudit(options: { jobs: number; workDir: string
     return await scan(runtime, stack, sent, [logFile, join(dir, 'metrics.emf')], options.marker, ids.length);
   } finally {
     await supervisor.stop(0);
-    await api.close();
     await runtime.close();
     await stack.stop();
   }
