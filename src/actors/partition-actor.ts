@@ -1,4 +1,6 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
+import { LeaseLostError } from '../runtime/leases/lease-lost-error.ts';
 import { OwnershipLostError, ValidationError } from '../errors.ts';
 import type { JobRecord } from '../jobs/job-record.ts';
 import { isTerminal } from '../jobs/job-states.ts';
@@ -61,6 +63,8 @@ export class PartitionActor {
   ) {
     this.slots = new SlotGate(options.concurrency);
     const signal = AbortSignal.any([ownership.signal, this.workAbort.signal]);
+    // Every job in flight listens on this one signal (HTTP calls, the pool, the limiter).
+    setMaxListeners(0, signal);
     this.ownershipForJobs = {
       partition: ownership.partition,
       owner: ownership.owner,
@@ -85,6 +89,7 @@ export class PartitionActor {
 
   /** Starts polling; the promise settles when the poll loop ends (rejects if it crashed). */
   start(): Promise<void> {
+    if (this.ownership.signal.aborted) return Promise.resolve();
     const interval = Math.max(1000, (this.options.visibilityTimeoutS * 1000) / 3);
     this.heartbeat = setInterval(() => this.extendVisibility(), interval);
     this.loop = Promise.all([this.pollLoop(), this.resumeUnfinished()]).then(() => undefined);
@@ -188,9 +193,10 @@ export class PartitionActor {
   }
 
   private async onError(message: ReceivedMessage, error: unknown, log: Logger): Promise<void> {
-    if (error instanceof OwnershipLostError) {
+    if (error instanceof OwnershipLostError || error instanceof LeaseLostError || this.ownershipForJobs.signal.aborted) {
       this.metrics.count(METRIC.ownershipLost);
-      log.warn({ code: error.code, details: error.details }, error.message);
+      const coded = error as { code?: string; details?: unknown; message?: string };
+      log.warn({ code: coded.code ?? 'aborted', details: coded.details }, coded.message ?? 'ownership lost; result discarded');
       return this.dispose(message, { kind: 'return' });
     }
     if (error instanceof ValidationError) {

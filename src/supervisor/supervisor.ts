@@ -84,7 +84,17 @@ export class Supervisor {
 
   async start(): Promise<void> {
     this.runner = await this.buildRunner();
-    await this.membership.join(this.id);
+    // Redis may be restarting while this process starts: wait for it rather than crash.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.membership.join(this.id);
+        break;
+      } catch (error) {
+        if (attempt >= 30) throw error;
+        this.log.warn({ err: error, attempt }, 'cannot join the fleet yet; retrying');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * attempt)));
+      }
+    }
     this.keeper.start();
     await this.rebalance();
     this.timer = setInterval(() => void this.rebalance(), this.runtime.config.leases.rebalanceIntervalMs);
@@ -151,6 +161,10 @@ export class Supervisor {
     const members = this.recent.observe(await this.membership.heartbeat());
     const holders = await this.leases.listAll(Array.from({ length: partitions }, (_, p) => p));
     const owners = new Map([...holders].map(([p, holder]) => [p, holder.owner]));
+    // What this process holds counts as its own even when Redis has just forgotten it (a restart
+    // without persistence): the keeper re-grants it at its next renewal. Without this, members
+    // would swap partitions after a Redis data loss and pay twice for calls in flight.
+    for (const [partition, slot] of this.slots) if (!owners.has(partition) && !slot.ownership.signal.aborted) owners.set(partition, this.id);
     const plan = planFairShare({ partitions, members, owners, me: this.id });
     for (const partition of plan.toRelease) void this.handOff(partition);
     const now = this.runtime.clock.monotonicMs();
@@ -167,8 +181,11 @@ export class Supervisor {
       if (!lease) continue;
       const previous = holders.get(partition);
       if (previous && previous.owner !== this.id) this.runtime.metrics.count(METRIC.leaseTakeovers);
+      const ownership = this.keeper.hold(lease);
+      // A grant that took longer than its lease (a slow host, a stalled Redis) is already over.
+      if (!ownership.isValid()) continue;
       this.log.info({ partition, token: lease.token, from: previous?.owner ?? null }, 'partition acquired');
-      this.startActor(partition, this.keeper.hold(lease));
+      this.startActor(partition, ownership);
     }
   }
 
@@ -260,6 +277,9 @@ export class Supervisor {
 
   /** Drains every actor within `budgetMs`, releases every lease and leaves. Safe to call twice. */
   stop(budgetMs: number): Promise<void> {
+    // A second, harder stop (a second SIGTERM) cuts the running drain short: nothing is lost,
+    // every job is checkpointed and its message comes back to the next owner.
+    if (this.stopping && budgetMs === 0) for (const slot of this.slots.values()) void slot.actor.stop(0);
     this.stopping ??= (async () => {
       this.log.info({ budget_ms: budgetMs, partitions: this.ownedPartitions() }, 'supervisor draining');
       clearInterval(this.timer);

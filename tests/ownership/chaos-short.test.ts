@@ -64,7 +64,7 @@ describe('chaos, short form', () => {
     // leaves nothing behind, and its last line is the JSON report.
     chaos = await spawnWarden(
       ['chaos', '--jobs', '300', '--supervisors', '3', '--spread', '12', '--kills', '1', '--pauses', '1', '--redis-restarts', '1',
-        '--time-scale', '0.05', '--seed', '3', '--lease-ttl', '2000', '--deadline', '120', '--work-dir', dir],
+        '--time-scale', '0.05', '--seed', '3', '--lease-ttl', '5000', '--deadline', '120', '--work-dir', dir],
       'chaos-short',
       join(dir, 'chaos-output.txt'),
     );

@@ -3,6 +3,15 @@ import type { LifelineProcess } from '../infra/lifeline-spawn.ts';
 import type { SimLlm } from '../sim-llm/index.ts';
 import { spawnSupervisor } from '../demo/spawn-supervisor.ts';
 
+/** Signals a member; one that already exited (it crashed on its own) is simply gone. */
+function signal(member: FleetMember, name: NodeJS.Signals): void {
+  try {
+    process.kill(member.process.pid, name);
+  } catch {
+    // ESRCH: nothing to signal.
+  }
+}
+
 export interface FleetMember {
   slot: number;
   id: string;
@@ -51,7 +60,7 @@ export class Fleet {
     const member = this.members.get(slot);
     if (!member) return;
     this.record('kill', member);
-    process.kill(member.process.pid, 'SIGKILL');
+    member.process.kill();
     this.members.delete(slot);
   }
 
@@ -59,14 +68,14 @@ export class Fleet {
     const member = this.members.get(slot);
     if (!member || member.paused) return;
     this.record('pause', member);
-    process.kill(member.process.pid, 'SIGSTOP');
+    signal(member, 'SIGSTOP');
     member.paused = true;
   }
 
   resume(slot: number): void {
     const member = this.members.get(slot);
     if (!member || !member.paused) return;
-    process.kill(member.process.pid, 'SIGCONT');
+    signal(member, 'SIGCONT');
     member.paused = false;
     this.faults.push({ kind: 'resume', member: member.id, at: Date.now(), llmInFlight: 0 });
   }
@@ -76,8 +85,14 @@ export class Fleet {
     const member = this.members.get(slot);
     if (!member) return;
     this.faults.push({ kind: 'leave', member: member.id, at: Date.now(), llmInFlight: 0 });
-    process.kill(member.process.pid, 'SIGTERM');
-    await Promise.race([member.process.exited, new Promise((resolve) => setTimeout(resolve, timeoutMs))]);
+    try {
+      process.kill(member.process.pid, 'SIGTERM');
+    } catch {
+      // Already gone (it crashed on its own): nothing to drain.
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([member.process.exited, new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
     member.process.kill();
     this.members.delete(slot);
   }
@@ -91,7 +106,7 @@ export class Fleet {
   }
 
   async stopAll(timeoutMs: number): Promise<void> {
-    for (const member of this.members.values()) if (member.paused) process.kill(member.process.pid, 'SIGCONT');
+    for (const member of this.members.values()) if (member.paused) signal(member, 'SIGCONT');
     await Promise.all([...this.members.keys()].map((slot) => this.leave(slot, timeoutMs)));
   }
 }
