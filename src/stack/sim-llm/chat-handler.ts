@@ -89,7 +89,10 @@ export async function handleChat(ctx: ChatContext, req: IncomingMessage, res: Se
   const uOutcome = ctx.rand();
   const uSlow = ctx.rand();
   const uPick = ctx.rand();
-  const latencyMs = lognormalMs(ctx.opts, standardNormal(ctx.rand(), ctx.rand()));
+  // The lognormal tail is cut below the provider's timeout: calls that time out are the
+  // `timeoutRate` class, not an accident of the distribution (otherwise timeoutRate 0 still
+  // produced timeouts, and their retries).
+  const latencyMs = Math.min(lognormalMs(ctx.opts, standardNormal(ctx.rand(), ctx.rand())), 0.8 * f.hangMs * scale);
 
   if (f.forceStatus !== null) {
     ctx.stats.inject('forced');
