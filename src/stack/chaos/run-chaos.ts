@@ -57,6 +57,9 @@ export async function runChaos(options: ChaosOptions) {
       config['actor'] = { concurrency: 64 };
       config['leases'] = { ttlMs: options.leaseTtlMs, memberTtlMs: options.leaseTtlMs, rebalanceIntervalMs: 500 };
       config['queues'] = { ...config['queues'], visibilityTimeoutS: 20 };
+      // The simulator never hangs here (timeoutRate 0): a generous client timeout keeps a loaded
+      // machine's scheduling delays from passing for provider timeouts (and their retries).
+      config['llm'] = { ...config['llm'], timeoutMs: 30_000, firstByteTimeoutMs: 30_000 };
     },
   });
   const configPath = stack.writeConfig(join(dir, 'config.json'));
