@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import { request } from 'undici';
 import type { GenerationRequest } from '../../jobs/generation-request.ts';
 import { IngestApi } from '../../ingest/http/http-api.ts';
+import { accessLoggedResultReader } from '../../ingest/http/result-reader.ts';
+import { openResult } from '../../runtime/crypto/job-sealing.ts';
 import { ingestDeps } from '../../ingest/ingest-deps.ts';
 import { WardenProducer } from '../../ingest/producer.ts';
 import { createLogger } from '../../runtime/logger.ts';
@@ -44,7 +46,12 @@ export async function runDemo(options: DemoOptions): Promise<DemoReport> {
   const runtime = await createRuntime(stack.config, {
     log: createLogger({ level: 'info', service: 'warden-api', destination: (await import('pino')).default.destination(join(dir, 'api.log')) }),
   });
-  const api = new IngestApi(ingestDeps(runtime), runtime.log);
+  // The local demo runs without credentials; a deployment configures API keys or JWTs.
+  const api = new IngestApi(ingestDeps(runtime), runtime.log, {
+    allowAnonymous: true,
+    rateLimit: false,
+    readResult: accessLoggedResultReader({ accessLog: runtime.accessLog, clock: runtime.clock, open: (job) => openResult(runtime.cipher, job) }),
+  });
   const producer = new WardenProducer({ payloads: runtime.payloads, cipher: runtime.cipher, queueFor: (p) => runtime.queueFor(p), partitions: stack.config.partitions });
   const supervisor = await spawnSupervisor(configPath, join(dir, 'supervisor.log'), 'demo-supervisor-1');
   try {
