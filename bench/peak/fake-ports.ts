@@ -1,6 +1,6 @@
 /**
  * In-memory implementations of warden's storage ports (CheckpointStore, PartitionQueue,
- * PayloadStore, DeadLetterSink) for the peak benchmark's "fakes" mode: the same runtime, actors
+ * PayloadStore, DeadLetterSink, AccessLog) for the peak benchmark's "fakes" mode: the same runtime, actors
  * and supervisor, with the emulators (dynalite, fauxqs) taken out of the job path, so what is left
  * is warden's own cost plus its real HTTP to the LLM and the record store and its real Redis.
  *
@@ -16,6 +16,7 @@ import { OwnershipLostError } from '../../src/errors.ts';
 import type { JobRecord, PayloadRef } from '../../src/jobs/job-record.ts';
 import { isTerminal } from '../../src/jobs/job-states.ts';
 import { transition } from '../../src/jobs/transition-table.ts';
+import { checkAccessRecord, type AccessEntry, type AccessLog, type AccessRecord } from '../../src/runtime/access-log/access-log.ts';
 import type { CheckpointStore, CreateOutcome, TransitionRequest } from '../../src/runtime/checkpoint-store.ts';
 import type { DeadLetterKind, DeadLetterSink, PartitionQueue, ReceivedMessage } from '../../src/runtime/job-queue.ts';
 import type { PayloadStore } from '../../src/runtime/payload-store.ts';
@@ -278,5 +279,19 @@ export class FakeDeadLetterSink implements DeadLetterSink {
 
   async send(kind: DeadLetterKind): Promise<void> {
     this.counts[kind] += 1;
+  }
+}
+
+/** The access log, counted and checked but not kept (the DynamoDB one writes one item per read). */
+export class FakeAccessLog implements AccessLog {
+  appended = 0;
+
+  async append(record: AccessRecord): Promise<void> {
+    checkAccessRecord(record);
+    this.appended += 1;
+  }
+
+  async listForJob(): Promise<AccessEntry[]> {
+    return [];
   }
 }

@@ -7,7 +7,8 @@
  *   fork('supervisor-entry.ts', [JSON.stringify({configPath, id, mode, reportMs, logFile, contextBytes})])
  *
  * mode 'stack': the runtime's own adapters (DynamoDB, SQS, S3 on the emulators).
- * mode 'fakes': checkpoints, partition queues, payloads and dead letters in memory (fake-ports.ts);
+ * mode 'fakes': checkpoints, partition queues, payloads, dead letters and the access log in memory
+ *   (fake-ports.ts);
  *   Redis (leases, limiter, breaker), the LLM and the record store stay real. Jobs are submitted
  *   inside this process (submitJob against the fakes) when the driver sends
  *   {type:'submit', from, to, priority?}: request i is benchRequest(benchRecord(prefix, i)).
@@ -27,7 +28,7 @@ import { createRuntime, type RuntimeContext } from '../../src/runtime/runtime-co
 import { Supervisor } from '../../src/supervisor/supervisor.ts';
 import { benchRecord, benchRequest, contextPool } from '../common/bench-workload.ts';
 import { threadCpuUs } from '../common/proc-stats.ts';
-import { FakeCheckpointStore, FakeDeadLetterSink, FakePartitionQueue, FakePayloadStore } from './fake-ports.ts';
+import { FakeAccessLog, FakeCheckpointStore, FakeDeadLetterSink, FakePartitionQueue, FakePayloadStore } from './fake-ports.ts';
 
 export interface EntryArgs {
   configPath: string;
@@ -120,6 +121,7 @@ if (args.mode === 'fakes') {
     checkpoints,
     payloads,
     deadLetters,
+    accessLog: new FakeAccessLog(),
     queueFor: (partition: number) => {
       const queue = queues[partition];
       if (!queue) throw new RangeError(`no partition ${partition}`);

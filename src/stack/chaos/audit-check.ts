@@ -50,3 +50,18 @@ export function recoveryTimes(jobs: JobRecord[], faults: FaultRecord[]): number[
   }
   return times.sort((a, b) => a - b);
 }
+
+/**
+ * LLM calls a killed or paused member had under way, read from the audit trail: its jobs that
+ * were `running` (the call started, its result not yet memoized) at the moment of the fault. This
+ * includes calls the provider had already answered but whose answer the dead process never
+ * stored: those are lost with the process too, and the next owner pays for them again.
+ */
+export function runningAtFault(jobs: JobRecord[], fault: FaultRecord): number {
+  let running = 0;
+  for (const job of jobs) {
+    const last = job.audit.filter((line) => Date.parse(line.at) <= fault.at).at(-1);
+    if (last && last.actor === fault.member && last.to === 'running') running += 1;
+  }
+  return running;
+}

@@ -10,7 +10,7 @@ import { createRuntime } from '../../runtime/runtime-context.ts';
 import { startLocalStack } from '../local-stack.ts';
 import { mulberry32 } from '../sim-llm/random.ts';
 import { buildWorkload } from '../demo/workload.ts';
-import { illegalTransitions, recoveryTimes, scanJobs } from './audit-check.ts';
+import { illegalTransitions, recoveryTimes, runningAtFault, scanJobs } from './audit-check.ts';
 import { Fleet } from './fleet.ts';
 
 export interface ChaosOptions {
@@ -137,6 +137,7 @@ export async function runChaos(options: ChaosOptions) {
     const byId = new Map(jobs.map((job) => [job.id, job]));
     const lost = [...ids].filter((id) => !isTerminal(byId.get(id)?.state ?? 'queued')).length;
     const recovery = recoveryTimes(jobs, fleet.faults);
+    const victimFaults = fleet.faults.filter((f) => f.kind === 'kill' || f.kind === 'pause');
     const llm = stack.llm.stats();
     const records = stack.records.stats();
     return {
@@ -156,7 +157,8 @@ export async function runChaos(options: ChaosOptions) {
       duplicate_writebacks: records.duplicateWritebacks,
       stale_writebacks: records.staleWritebacks,
       duplicate_llm_calls: llm.duplicateCalls,
-      inflight_at_faults: fleet.faults.reduce((sum, f) => sum + f.llmInFlight, 0),
+      inflight_at_faults: victimFaults.reduce((sum, f) => sum + Math.max(f.llmInFlight, runningAtFault(jobs, f)), 0),
+      inflight_at_faults_seen_by_llm: victimFaults.reduce((sum, f) => sum + f.llmInFlight, 0),
       recovery_p50_ms: percentile(recovery, 50),
       recovery_p99_ms: percentile(recovery, 99),
       recovered_jobs: recovery.length,
