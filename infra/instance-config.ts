@@ -73,7 +73,7 @@ export function exampleInstanceConfig(): DeepPartial<WardenConfig> {
     jobsTable: 'warden-jobs',
     fencesTable: 'warden-fences',
     queuePrefix: 'warden-p',
-    visibilityTimeoutS: 20,
+    visibilityTimeoutS: 30,
     bucket: 'warden-payloads-123456789012-us-east-1',
     llm: { name: 'openai', baseUrl: 'https://api.openai.com', model: 'gpt-4o-mini', apiKeyEnv: 'WARDEN_LLM_API_KEY' },
     recordStore: { baseUrl: 'https://records.example.internal', tokenEnv: 'WARDEN_RECORD_STORE_TOKEN' },

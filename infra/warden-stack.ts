@@ -67,7 +67,7 @@ const logicalId = (prefix: string, name: string) =>
 
 export function buildTemplate(options: StackOptions = {}): Template {
   const names = deploymentNames(options.service ?? 'warden', options.partitions ?? 64);
-  const visibilityTimeoutS = options.visibilityTimeoutS ?? 20;
+  const visibilityTimeoutS = options.visibilityTimeoutS ?? 30;
   const maxReceiveCount = options.maxReceiveCount ?? DEFAULT_RESOURCE_NAMES.maxReceiveCount;
   const drainTimeoutMs = options.drainTimeoutMs ?? configSchema.properties.supervisor.properties.drainTimeoutMs.default;
   const actorConcurrency = options.actorConcurrency ?? 32;

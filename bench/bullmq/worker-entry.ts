@@ -8,6 +8,7 @@
  * IPC out: {type:'ready'}, {type:'stats', completed, failed, outcomes, cpuUs}, {type:'paused'}.
  * Exits when the IPC channel closes (the driver died or killed it).
  */
+import { appendFileSync } from 'node:fs';
 import { Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { GenerationRequest } from '../../src/jobs/generation-request.ts';
@@ -27,6 +28,8 @@ export interface BullWorkerConfig {
   lockDuration?: number;
   stalledInterval?: number;
   maxStalledCount?: number;
+  /** Append each completed job id to this file (it survives a Redis wipe and a kill -9). */
+  completedLog?: string;
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as BullWorkerConfig;
@@ -64,7 +67,10 @@ const worker = new Worker(
     ...(config.maxStalledCount !== undefined ? { maxStalledCount: config.maxStalledCount } : {}),
   },
 );
-worker.on('completed', () => (completed += 1));
+worker.on('completed', (job) => {
+  completed += 1;
+  if (config.completedLog && job?.id) appendFileSync(config.completedLog, `${job.id}\n`);
+});
 worker.on('failed', () => (failed += 1));
 worker.on('error', (error) => console.error(`bullmq worker ${config.member}: ${error.message}`));
 

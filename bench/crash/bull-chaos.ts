@@ -11,8 +11,8 @@
  * TTL and stalled-check interval set to warden's lease TTL, so a dead worker's jobs come back
  * as fast as a dead supervisor's partitions do.
  */
-import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { jobKey } from '../../src/jobs/job-key.ts';
@@ -61,6 +61,9 @@ export async function runBullChaos(options: BullChaosOptions) {
   let stalled = 0;
   events.on('stalled', () => (stalled += 1));
   const members = new Map<number, Member>();
+  // Completions are logged by the workers to a file: after a Redis wipe, Redis no longer knows them.
+  const completedLog = join(resolve(options.workDir), 'completed-jobs.log');
+  rmSync(completedLog, { force: true });
   const faults: Array<{ kind: string; member?: string; at: number; llmInFlight: number }> = [];
   let generation = 0;
   const concurrency = Math.max(1, Math.round(options.slots / options.workers));
@@ -81,6 +84,7 @@ export async function runBullChaos(options: BullChaosOptions) {
       lockDuration: options.lockTtlMs,
       stalledInterval: options.lockTtlMs,
       maxStalledCount: 5,
+      completedLog,
     });
     const member = { slot, id, process, paused: false };
     members.set(slot, member);
@@ -189,7 +193,13 @@ export async function runBullChaos(options: BullChaosOptions) {
     }
     const llm = stack.llm.stats();
     const recordStats = stack.records.stats();
-    const finished = (counts['completed'] ?? 0) + (counts['failed'] ?? 0);
+    let completedIds = new Set<string>();
+    try {
+      completedIds = new Set(readFileSync(completedLog, 'utf8').split('\n').filter(Boolean));
+    } catch {
+      // No completion at all.
+    }
+    const failedNow = counts['failed'] ?? 0;
     return {
       jobs: ids.size,
       submissions: workload.submissions.length,
@@ -197,9 +207,9 @@ export async function runBullChaos(options: BullChaosOptions) {
       pauses: faults.filter((f) => f.kind === 'pause').length,
       redis_restarts: faults.filter((f) => f.kind === 'redis_restart').length,
       redis_wipe: options.redisWipe,
-      completed: counts['completed'] ?? 0,
-      failed: counts['failed'] ?? 0,
-      lost: Math.max(0, ids.size - finished),
+      completed: [...ids].filter((id) => completedIds.has(id)).length,
+      failed: failedNow,
+      lost: Math.max(0, [...ids].filter((id) => !completedIds.has(id)).length - failedNow),
       stalled_events: stalled,
       llm_calls: llm.calls,
       writebacks: recordStats.writebacks,
