@@ -12,6 +12,7 @@ import { apiCommand } from '../../src/cli/commands/api.ts';
 import { backfillCommand, drainCommand, resumeCommand } from '../../src/cli/commands/controls.ts';
 import { dlqCommand } from '../../src/cli/commands/dlq.ts';
 import { jobCommand } from '../../src/cli/commands/job.ts';
+import { purgeCommand } from '../../src/cli/commands/purge.ts';
 import { selfCheckCommand } from '../../src/cli/commands/self-check.ts';
 import { statusCommand } from '../../src/cli/commands/status.ts';
 import { supervisorCommand } from '../../src/cli/commands/supervisor.ts';
@@ -19,7 +20,7 @@ import { supervisorCommand } from '../../src/cli/commands/supervisor.ts';
 /** Commands of src/cli/main.ts left out of the release on purpose: they need dev-only packages. */
 export const DEV_ONLY_COMMANDS = ['stack', 'demo', 'chaos'] as const;
 
-export const RELEASE_COMMANDS: Command[] = [supervisorCommand, apiCommand, statusCommand, dlqCommand, selfCheckCommand, drainCommand, resumeCommand, backfillCommand, jobCommand];
+export const RELEASE_COMMANDS: Command[] = [supervisorCommand, apiCommand, statusCommand, dlqCommand, selfCheckCommand, drainCommand, resumeCommand, backfillCommand, jobCommand, purgeCommand];
 
 function usage(): string {
   const lines = RELEASE_COMMANDS.map((command) => `  ${command.name.padEnd(12)} ${command.summary}`);

@@ -3,6 +3,7 @@ import { apiCommand } from './commands/api.ts';
 import { chaosCommand } from './commands/chaos.ts';
 import { backfillCommand, drainCommand, resumeCommand } from './commands/controls.ts';
 import { jobCommand } from './commands/job.ts';
+import { purgeCommand } from './commands/purge.ts';
 import { selfCheckCommand } from './commands/self-check.ts';
 import { demoCommand } from './commands/demo.ts';
 import { dlqCommand } from './commands/dlq.ts';
@@ -10,7 +11,7 @@ import { stackCommand } from './commands/stack.ts';
 import { statusCommand } from './commands/status.ts';
 import { supervisorCommand } from './commands/supervisor.ts';
 
-const COMMANDS: Command[] = [stackCommand, supervisorCommand, apiCommand, demoCommand, dlqCommand, chaosCommand, statusCommand, drainCommand, resumeCommand, backfillCommand, selfCheckCommand, jobCommand];
+const COMMANDS: Command[] = [stackCommand, supervisorCommand, apiCommand, demoCommand, dlqCommand, chaosCommand, statusCommand, drainCommand, resumeCommand, backfillCommand, selfCheckCommand, jobCommand, purgeCommand];
 
 function usage(): string {
   const lines = COMMANDS.map((command) => `  ${command.name.padEnd(12)} ${command.summary}`);

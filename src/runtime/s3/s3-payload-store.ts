@@ -13,6 +13,8 @@ export class PayloadIntegrityError extends WardenError {
   }
 }
 
+const PAYLOAD_RETENTION_MS = 30 * 86_400_000;
+
 function sha256(body: Buffer): string {
   return createHash('sha256').update(body).digest('hex');
 }
@@ -35,7 +37,9 @@ export class S3PayloadStore implements PayloadStore {
         Key: key,
         Body: body,
         ContentType: 'application/octet-stream',
-        Metadata: { sha256: digest },
+        // Raw payloads are kept 30 days: the bucket's lifecycle rule deletes them; this tells
+        // anyone reading the object (and `warden purge`) when that is due.
+        Metadata: { sha256: digest, 'expires-at': new Date(Date.now() + PAYLOAD_RETENTION_MS).toISOString() },
       }),
       { abortSignal: signal },
     );
