@@ -9,7 +9,9 @@
  */
 import { runCommand, type Command } from '../../src/cli/command.ts';
 import { apiCommand } from '../../src/cli/commands/api.ts';
-import { backfillCommand, drainCommand, resumeCommand } from '../../src/cli/commands/controls.ts';
+import { backfillCommand } from '../../src/cli/commands/backfill.ts';
+import { drainCommand } from '../../src/cli/commands/drain.ts';
+import { resumeCommand } from '../../src/cli/commands/resume.ts';
 import { dlqCommand } from '../../src/cli/commands/dlq.ts';
 import { jobCommand } from '../../src/cli/commands/job.ts';
 import { purgeCommand } from '../../src/cli/commands/purge.ts';

@@ -1,7 +1,9 @@
 import { runCommand, type Command } from './command.ts';
 import { apiCommand } from './commands/api.ts';
 import { chaosCommand } from './commands/chaos.ts';
-import { backfillCommand, drainCommand, resumeCommand } from './commands/controls.ts';
+import { backfillCommand } from './commands/backfill.ts';
+import { drainCommand } from './commands/drain.ts';
+import { resumeCommand } from './commands/resume.ts';
 import { jobCommand } from './commands/job.ts';
 import { purgeCommand } from './commands/purge.ts';
 import { selfCheckCommand } from './commands/self-check.ts';

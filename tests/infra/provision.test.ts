@@ -60,7 +60,7 @@ describe('provisionResources', () => {
     const dlqArn = (await queueAttributes(first.dlqPermanent)).QueueArn;
     for (const url of first.partitions) {
       const attributes = await queueAttributes(url);
-      assert.equal(attributes.VisibilityTimeout, '30');
+      assert.equal(attributes.VisibilityTimeout, '20');
       assert.equal(attributes.ReceiveMessageWaitTimeSeconds, '20');
       assert.deepEqual(JSON.parse(attributes.RedrivePolicy ?? '{}'), { deadLetterTargetArn: dlqArn, maxReceiveCount: 10 });
     }

@@ -36,7 +36,7 @@ async function checkServing(infra: Infra): Promise<void> {
   try {
     assert.equal(await redis.ping(), 'PONG');
     const { TableNames } = await clients.ddb.send(new ListTablesCommand({}));
-    assert.deepEqual(TableNames?.sort(), ['warden-fences', 'warden-jobs']);
+    assert.deepEqual(TableNames?.sort(), ['warden-access', 'warden-fences', 'warden-jobs']);
     const { QueueUrls } = await clients.sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'warden-p' }));
     assert.equal(QueueUrls?.length, infra.queues.partitions.length + 2);
   } finally {

@@ -27,7 +27,7 @@ describe('parseConfig: defaults', () => {
     assert.equal(config.service, 'warden');
     assert.equal(config.partitions, 64);
     assert.deepEqual(config.aws, { region: 'us-east-1', endpoints: {} });
-    assert.deepEqual(config.tables, { jobs: 'warden-jobs', fences: 'warden-fences' });
+    assert.deepEqual(config.tables, { jobs: 'warden-jobs', fences: 'warden-fences', access: 'warden-access' });
     assert.deepEqual(config.queues, { prefix: 'warden-p', visibilityTimeoutS: 20, waitTimeS: 20 });
     assert.equal(config.bucket, 'warden-payloads');
     assert.deepEqual(config.llm, {
@@ -44,7 +44,7 @@ describe('parseConfig: defaults', () => {
     });
     assert.deepEqual(config.recordStore, { baseUrl: 'http://127.0.0.1:9100', timeoutMs: 10000, connections: 256, maxConflictRetries: 5 });
     assert.deepEqual(config.actor, { concurrency: 64 });
-    assert.deepEqual(config.supervisor, { drainTimeoutMs: 90000 });
+    assert.deepEqual(config.supervisor, { drainTimeoutMs: 90000, handoffTimeoutMs: 30000 });
     assert.deepEqual(config.ingest, { host: '127.0.0.1', port: 8080 });
     assert.deepEqual(config.metrics, { namespace: 'Warden', output: '-', flushIntervalMs: 10000 });
     assert.deepEqual(config.log, { level: 'info' });

@@ -30,6 +30,7 @@ describe('parseJobMessage', () => {
       submit: {
         request: { base_id: 'b', table_id: 't', record_id: 'r', field_id: 'f', prompt_version: 'v1', inputs: { a: 1 } },
         context_ref: { key: `payloads/${good.job_id}/y.context`, sha256: 'c'.repeat(64), bytes: 10 },
+        context_sha256: 'd'.repeat(64),
         submitted_at: '2025-01-01T00:00:00.000Z',
       },
     };

@@ -75,10 +75,20 @@ export async function runChaos(options: ChaosOptions) {
     const t0 = Date.now();
     const work: Array<Promise<unknown>> = [];
     const at = (ms: number, fn: () => Promise<unknown> | void) => work.push(sleep(ms).then(fn));
+    let submitErrors = 0;
     for (const submission of workload.submissions) {
       at(submission.atMs, async () => {
-        if (submission.via === 'producer') ids.add((await producer.submit(submission.request)).job_id);
-        else ids.add((await submitJob(ingestDeps(runtime), submission.request)).job.id);
+        // A real client retries a submission that failed (the machine is busy killing things).
+        for (let attempt = 1; attempt <= 5; attempt += 1) {
+          try {
+            if (submission.via === 'producer') ids.add((await producer.submit(submission.request)).job_id);
+            else ids.add((await submitJob(ingestDeps(runtime), submission.request)).job.id);
+            return;
+          } catch {
+            await sleep(500 * attempt);
+          }
+        }
+        submitErrors += 1;
       });
     }
     for (const edit of workload.edits) {
@@ -125,7 +135,7 @@ export async function runChaos(options: ChaosOptions) {
       options.print(`  t=${((Date.now() - t0) / 1000).toFixed(1)}s supervisor 1 leaves (SIGTERM, drain)`);
       await fleet.leave(1, 30_000);
     });
-    await Promise.all(work);
+    await Promise.allSettled(work);
     let jobs = await scanJobs(runtime.aws.doc, stack.config.tables.jobs);
     while (Date.now() - started < options.deadlineS * 1000) {
       const open = [...ids].filter((id) => !jobs.some((job) => job.id === id && isTerminal(job.state)));
@@ -149,6 +159,7 @@ export async function runChaos(options: ChaosOptions) {
       joins: fleet.faults.filter((f) => f.kind === 'join').length,
       leaves: fleet.faults.filter((f) => f.kind === 'leave').length,
       lost,
+      submit_errors: submitErrors,
       succeeded: jobs.filter((job) => job.state === 'succeeded').length,
       superseded: jobs.filter((job) => job.state === 'superseded').length,
       failed_or_dead: jobs.filter((job) => job.state === 'failed' || job.state === 'dead_lettered').length,
