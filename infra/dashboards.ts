@@ -61,7 +61,7 @@ export function buildDashboard(names: DeploymentNames): DashboardBody {
     },
     {
       title: 'Jobs in flight and LLM calls',
-      metrics: [line(w('inFlight'), { stat: 'Sum', label: 'in flight (fleet)' }), line(w('llmCalls'), { stat: 'Sum', label: 'LLM calls / min', yAxis: 'right' })],
+      metrics: [line(w('jobsInFlight'), { stat: 'Sum', label: 'in flight (fleet)' }), line(w('llmCalls'), { stat: 'Sum', label: 'LLM calls / min', yAxis: 'right' })],
     },
     {
       title: 'Outcomes and success ratio',

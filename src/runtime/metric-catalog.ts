@@ -117,33 +117,40 @@ const FROM_METRIC = {
     dimensionSets: [now()],
     description: 'Partition leases taken over from a member that stopped heartbeating (not handed over by a drain).',
   },
-} as const satisfies Record<keyof typeof METRIC, MetricSpec>;
-
-/** Metrics the design (and the dashboards) need that have no METRIC key yet. */
-const DESIGN_ONLY = {
   queueBacklog: {
-    name: 'QueueBacklog',
+    name: METRIC.queueBacklog,
     unit: 'Count',
     kind: 'gauge',
-    dimensionSets: [pending()],
+    dimensionSets: [now()],
     description:
       'Messages visible (waiting) summed over all partition queues. Every supervisor samples all queues (GetQueueAttributes) ' +
       'every 60 s and publishes the same fleet-wide figure, so Maximum per minute is right whoever is alive. ' +
       'The scaling policy divides it by GroupInServiceInstances (backlog per instance).',
   },
+  jobsInFlight: {
+    name: METRIC.jobsInFlight,
+    unit: 'Count',
+    kind: 'gauge',
+    dimensionSets: [now()],
+    description: 'Jobs this member has in flight, sampled every 60 s by each supervisor; Sum over a 60 s period is the fleet.',
+  },
+  drainDuration: {
+    name: METRIC.drainDuration,
+    unit: 'Milliseconds',
+    kind: 'timing',
+    dimensionSets: [now()],
+    description: 'SIGTERM or lifecycle hook to drained; must stay under the 90 s drain budget.',
+  },
+} as const satisfies Record<keyof typeof METRIC, MetricSpec>;
+
+/** Metrics the design (and the dashboards) need that have no METRIC key yet. */
+const DESIGN_ONLY = {
   oldestMessageAge: {
     name: 'OldestMessageAge',
     unit: 'Seconds',
     kind: 'gauge',
     dimensionSets: [pending()],
     description: 'Age of the oldest waiting message over all partition queues, sampled with QueueBacklog; read with Maximum.',
-  },
-  inFlight: {
-    name: 'JobsInFlight',
-    unit: 'Count',
-    kind: 'gauge',
-    dimensionSets: [pending()],
-    description: 'Jobs this member has in flight, sampled every 60 s by each supervisor; Sum over a 60 s period is the fleet.',
   },
   duplicateDeliveries: {
     name: 'DuplicateDeliveries',
@@ -165,13 +172,6 @@ const DESIGN_ONLY = {
     kind: 'timing',
     dimensionSets: [pending()],
     description: 'Time a job waited for the limiter before its LLM call (interactive jobs should stay near 0).',
-  },
-  drainDuration: {
-    name: 'DrainDuration',
-    unit: 'Milliseconds',
-    kind: 'timing',
-    dimensionSets: [pending()],
-    description: 'SIGTERM or lifecycle hook to drained; must stay under the 90 s drain budget.',
   },
   lifecycleCompletions: {
     name: 'LifecycleActionsCompleted',

@@ -2,6 +2,8 @@
 export interface Metrics {
   count(name: string, value?: number, dimensions?: Record<string, string>): void;
   timing(name: string, milliseconds: number, dimensions?: Record<string, string>): void;
+  /** A level observed now (queue backlog, jobs in flight); every observation is kept. */
+  gauge(name: string, value: number, dimensions?: Record<string, string>): void;
   /** Emits what has been collected so far. */
   flush(): void;
 }
@@ -23,4 +25,7 @@ export const METRIC = {
   invalidOutputs: 'InvalidOutputs',
   jobsResumed: 'JobsResumed',
   leaseTakeovers: 'LeaseTakeovers',
+  queueBacklog: 'QueueBacklog',
+  jobsInFlight: 'JobsInFlight',
+  drainDuration: 'DrainDuration',
 } as const;

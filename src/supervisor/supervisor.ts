@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import type { Logger } from 'pino';
 import { backfillPaused, FleetControls, type FleetControlState } from '../ops/fleet-controls.ts';
 import { Generation } from '../actors/generation.ts';
@@ -14,6 +15,8 @@ import { defaultMemberId } from './member-id.ts';
 import { Membership } from './membership.ts';
 import { RecentMembers } from './recent-members.ts';
 import { RestartBudget } from './restart-budget.ts';
+
+const GAUGE_INTERVAL_MS = 60_000;
 
 export interface SupervisorOptions {
   /** Member id, unique among live processes; defaults to host-pid-random. */
@@ -51,6 +54,8 @@ export class Supervisor {
   private readonly freeSince = new Map<number, number>();
   private readonly restart: NonNullable<SupervisorOptions['restart']>;
   private timer: NodeJS.Timeout | undefined;
+  /** Monotonic time of the last fleet gauges (backlog, jobs in flight). */
+  private gaugedAt = Number.NEGATIVE_INFINITY;
   private round: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private readonly controls: FleetControls;
@@ -157,6 +162,7 @@ export class Supervisor {
   private async rebalanceOnce(): Promise<void> {
     if (this.stopping) return;
     if (!(await this.followControls())) return;
+    await this.publishGauges();
     const partitions = this.runtime.config.partitions;
     const members = this.recent.observe(await this.membership.heartbeat());
     const holders = await this.leases.listAll(Array.from({ length: partitions }, (_, p) => p));
@@ -187,6 +193,29 @@ export class Supervisor {
       this.log.info({ partition, token: lease.token, from: previous?.owner ?? null }, 'partition acquired');
       this.startActor(partition, ownership);
     }
+  }
+
+  /**
+   * Once a minute: the fleet-wide backlog (every member publishes the same figure, read with
+   * Maximum; the scaling policy divides it by the instances in service) and this member's jobs
+   * in flight (Sum over members is the fleet).
+   */
+  private async publishGauges(): Promise<void> {
+    const now = this.runtime.clock.monotonicMs();
+    if (now - this.gaugedAt < GAUGE_INTERVAL_MS) return;
+    this.gaugedAt = now;
+    try {
+      const depths = await Promise.all(
+        Array.from({ length: this.runtime.config.partitions }, (_, p) =>
+          this.runtime.aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: this.runtime.queueUrl(p), AttributeNames: ['ApproximateNumberOfMessages'] })),
+        ),
+      );
+      const backlog = depths.reduce((sum, out) => sum + Number(out.Attributes?.['ApproximateNumberOfMessages'] ?? 0), 0);
+      this.runtime.metrics.gauge(METRIC.queueBacklog, backlog);
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not sample the queue backlog');
+    }
+    this.runtime.metrics.gauge(METRIC.jobsInFlight, this.owned.reduce((sum, slot) => sum + slot.inFlight, 0));
   }
 
   /**
@@ -282,12 +311,14 @@ export class Supervisor {
     if (this.stopping && budgetMs === 0) for (const slot of this.slots.values()) void slot.actor.stop(0);
     this.stopping ??= (async () => {
       this.log.info({ budget_ms: budgetMs, partitions: this.ownedPartitions() }, 'supervisor draining');
+      const drainStarted = this.runtime.clock.monotonicMs();
       clearInterval(this.timer);
       await this.round?.catch(() => undefined);
       await Promise.all([...this.slots.values()].map((slot) => slot.actor.stop(budgetMs)));
       this.slots.clear();
       await this.keeper.close();
       await this.membership.leave().catch((error) => this.log.warn({ err: error }, 'leave failed'));
+      this.runtime.metrics.timing(METRIC.drainDuration, this.runtime.clock.monotonicMs() - drainStarted);
       this.runtime.metrics.flush();
       this.log.info('supervisor drained');
     })();

@@ -116,13 +116,13 @@ interface Emission {
   dimensions: string[] | 'unknown';
 }
 
-/** Every `<x>.count(METRIC.k, ...)` / `.timing(METRIC.k, ...)` in src/, with the dimension keys passed. */
+/** Every `<x>.count(METRIC.k, ...)` / `.timing(...)` / `.gauge(...)` in src/, with the dimension keys passed. */
 function codeEmissions(): Emission[] {
   const out: Emission[] = [];
   for (const file of walk(join(ROOT, 'src'))) {
     if (file.includes('/src/stack/')) continue;
     const text = readFileSync(file, 'utf8');
-    for (const match of text.matchAll(/\.(count|timing)\(/g)) {
+    for (const match of text.matchAll(/\.(count|timing|gauge)\(/g)) {
       const args = callArguments(text, (match.index as number) + match[0].length - 1);
       const keys = [...(args[0] ?? '').matchAll(/METRIC\.(\w+)/g)].map((m) => m[1] as string);
       if (keys.length === 0) continue;

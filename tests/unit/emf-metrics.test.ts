@@ -44,6 +44,16 @@ function setup() {
 }
 
 describe('EmfMetrics', () => {
+  it('keeps every gauge observation (a level, not a sum) with unit Count', () => {
+    const { metrics, docs } = setup();
+    metrics.gauge('QueueBacklog', 120);
+    metrics.gauge('QueueBacklog', 80);
+    metrics.flush();
+    const [doc] = docs();
+    assert.deepEqual(doc?.['QueueBacklog'], [120, 80]);
+    assert.equal((doc?.['_aws'] as { CloudWatchMetrics: Array<{ Metrics: Array<{ Unit: string }> }> }).CloudWatchMetrics[0]?.Metrics[0]?.Unit, 'Count');
+  });
+
   it('writes a valid EMF document with Namespace, the Service dimension and the metric value', () => {
     const { metrics, docs } = setup();
     const before = Date.now();

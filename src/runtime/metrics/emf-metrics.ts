@@ -3,6 +3,8 @@ import type { Metrics } from '../metrics.ts';
 interface Series {
   name: string;
   unit: 'Count' | 'Milliseconds';
+  /** Counters are summed per flush; timings and gauges keep their observations. */
+  summed: boolean;
   dimensions: Record<string, string>;
   sum: number;
   values: number[];
@@ -30,11 +32,11 @@ export class EmfMetrics implements Metrics {
     }
   }
 
-  private entry(name: string, unit: Series['unit'], dimensions: Record<string, string> = {}): Series {
+  private entry(name: string, unit: Series['unit'], dimensions: Record<string, string> = {}, summed = unit === 'Count'): Series {
     const key = `${name}|${JSON.stringify(dimensions)}`;
     let series = this.series.get(key);
     if (!series) {
-      series = { name, unit, dimensions, sum: 0, values: [] };
+      series = { name, unit, summed, dimensions, sum: 0, values: [] };
       this.series.set(key, series);
     }
     return series;
@@ -47,6 +49,11 @@ export class EmfMetrics implements Metrics {
   timing(name: string, milliseconds: number, dimensions?: Record<string, string>): void {
     const series = this.entry(name, 'Milliseconds', dimensions);
     if (series.values.length < MAX_VALUES) series.values.push(Math.round(milliseconds));
+  }
+
+  gauge(name: string, value: number, dimensions?: Record<string, string>): void {
+    const series = this.entry(name, 'Count', dimensions, false);
+    if (series.values.length < MAX_VALUES) series.values.push(value);
   }
 
   flush(): void {
@@ -67,7 +74,7 @@ export class EmfMetrics implements Metrics {
           },
           Service: this.options.service,
           ...series.dimensions,
-          [series.name]: series.unit === 'Count' ? series.sum : series.values,
+          [series.name]: series.summed ? series.sum : series.values,
         }),
       );
     }
