@@ -52,9 +52,6 @@ export class Supervisor {
   private readonly givenUp = new Map<number, number>();
   /** When each unheld partition was first seen unheld (monotonic ms). */
   private readonly freeSince = new Map<number, number>();
-  /** Who held each partition at the previous round, and who held each now-free one last. */
-  private lastHolders = new Map<number, string>();
-  private readonly freedFrom = new Map<number, string>();
   private readonly restart: NonNullable<SupervisorOptions['restart']>;
   private timer: NodeJS.Timeout | undefined;
   /** Monotonic time of the last fleet gauges (backlog, jobs in flight). */
@@ -184,18 +181,8 @@ export class Supervisor {
     // Liveness over balance: a partition nobody has taken for two lease TTLs (its quota holder
     // is gone or gave it up) is rescued by whoever sees it first; fair share evens out later.
     const stranded = [...this.freeSince].filter(([, since]) => now - since >= 2 * this.runtime.config.leases.ttlMs).map(([p]) => p);
-    for (let p = 0; p < partitions; p += 1) {
-      const before = this.lastHolders.get(p);
-      if (owners.has(p)) this.freedFrom.delete(p);
-      else if (before !== undefined) this.freedFrom.set(p, before);
-    }
-    this.lastHolders = owners;
     for (const partition of [...plan.toAcquire, ...stranded]) {
       if (this.stopping || this.slots.has(partition) || (this.givenUp.get(partition) ?? 0) > now) continue;
-      // A partition another member held a moment ago may only look free because Redis lost its
-      // data: give that member's keeper half a TTL (over one renewal) to re-grant it first.
-      const heldBy = this.freedFrom.get(partition);
-      if (heldBy !== undefined && heldBy !== this.id && now - (this.freeSince.get(partition) ?? now) < this.runtime.config.leases.ttlMs / 2) continue;
       const lease = await this.leases.acquire(partition, this.id, this.runtime.config.leases.ttlMs);
       if (!lease) continue;
       const previous = holders.get(partition);
