@@ -96,7 +96,9 @@ describe('a paused owner (SIGSTOP past its lease TTL, then SIGCONT)', () => {
       'the heir to own every partition',
       async () => {
         const holders = await client.leases().listAll(ALL);
-        return ALL.every((p) => holders.get(p)?.owner === HEIR) && heir?.supervisor.ownedPartitions().length === P ? holders : undefined;
+        // A grant in progress shows its owner with no token yet (reserved, not confirmed): wait for the tokens.
+        const granted = ALL.every((p) => holders.get(p)?.owner === HEIR && typeof holders.get(p)?.token === 'number');
+        return granted && heir?.supervisor.ownedPartitions().length === P ? holders : undefined;
       },
       20_000,
       50,
