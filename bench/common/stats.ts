@@ -1,9 +1,6 @@
 /** Small numeric and formatting helpers shared by the benchmarks. */
 
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
-}
+export { percentile } from '../../src/stack/percentile.ts';
 
 export const round = (n: number, digits = 2): number => (Number.isFinite(n) ? Math.round(n * 10 ** digits) / 10 ** digits : 0);
 

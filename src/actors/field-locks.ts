@@ -20,6 +20,11 @@ export class FieldLocks {
     }
   }
 
+  /** Whether work for `key` is running or queued now (a new caller would wait). */
+  isHeld(key: string): boolean {
+    return this.tails.has(key);
+  }
+
   get size(): number {
     return this.tails.size;
   }

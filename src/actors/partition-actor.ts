@@ -178,11 +178,14 @@ export class PartitionActor {
       const { job } = await jobForMessage(this.intake, message.body);
       log = this.log.child({ job_id: job.id, trace_id: job.trace_id });
       if (isTerminal(job.state)) return await this.dispose(message, { kind: 'delete' });
-      const disposition = await this.locks.run(this.fieldKey(job), async () => {
+      const key = this.fieldKey(job);
+      const waits = this.locks.isHeld(key);
+      const disposition = await this.locks.run(key, async () => {
         if (this.stopping) return { kind: 'return' } as const;
         entry.started = true;
-        // Another job of this field may have run while we waited: read the job again.
-        const current = (await this.intake.checkpoints.get(job.id)) ?? job;
+        // Another job of this field may have run while we waited: then read the job again. A job
+        // that did not wait is as fresh as the read that just loaded it (one GetItem, not two).
+        const current = waits ? ((await this.intake.checkpoints.get(job.id)) ?? job) : job;
         if (isTerminal(current.state)) return { kind: 'delete' } as const;
         return this.runner.run(current, this.ownershipForJobs, log);
       });

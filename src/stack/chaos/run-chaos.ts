@@ -12,6 +12,7 @@ import { mulberry32 } from '../sim-llm/random.ts';
 import { buildWorkload } from '../demo/workload.ts';
 import { illegalTransitions, recoveryTimes, runningAtFault, scanJobs } from './audit-check.ts';
 import { Fleet } from './fleet.ts';
+import { percentile } from '../percentile.ts';
 
 export interface ChaosOptions {
   jobs: number;
@@ -31,10 +32,6 @@ export interface ChaosOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
 
 /**
  * The chaos scenario: a fleet of supervisor processes on the local stack, a workload with

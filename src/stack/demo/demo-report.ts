@@ -1,11 +1,8 @@
 import type { SimLlmStats } from '../sim-llm/index.ts';
 import type { SimRecordStoreStats } from '../sim-record-store/index.ts';
 import type { JobTracker } from './job-tracker.ts';
+import { percentile } from '../percentile.ts';
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
-}
 
 /**
  * The demo's verdict. Exactly-once counts come from the simulated LLM and record store, which
