@@ -45,6 +45,12 @@ export type Disposition = { kind: 'delete' } | { kind: 'hide'; seconds: number }
 
 type Step = { event: JobEvent; reason?: string; patch?: JobPatch };
 
+/** What the actor wants to hear about while a job runs. */
+export interface RunHooks {
+  /** The job was claimed for its LLM call (queued or leased → running): it waits no more. */
+  onStarted?: () => void;
+}
+
 /** What one run learns on the way and uses later: the record read, the call made ready. */
 interface RunState {
   record?: StoredRecord;
@@ -63,7 +69,7 @@ const IN_LOOP: ReadonlySet<Effect> = new Set(['check_record', 'call_llm', 'write
 export class JobRunner {
   constructor(private readonly deps: JobRunnerDeps) {}
 
-  async run(start: JobRecord, ownership: Ownership, log: Logger): Promise<Disposition> {
+  async run(start: JobRecord, ownership: Ownership, log: Logger, hooks: RunHooks = {}): Promise<Disposition> {
     let job = start;
     const state: RunState = {};
     let effects: readonly Effect[] | 'reclaim' | 'not_owner' = this.resumeEffects(job, ownership);
@@ -81,6 +87,7 @@ export class JobRunner {
       const step = await this.perform(effect, job, ownership, log, state).catch((error: unknown) => this.payloadFailure(job, error));
       if (!('event' in step)) return step;
       ({ job, effects } = await this.apply(job, step, ownership, log));
+      if (step.event === 'start') hooks.onStarted?.();
       if (!IN_LOOP.has(effects[0] as Effect)) return this.finish(job, effects as readonly JobEffect[], log);
     }
   }

@@ -25,8 +25,8 @@ export interface IntakeDeps {
  * carries its request: the job is created here with the same conditional put the HTTP API uses,
  * so both entries deduplicate alike. Anything malformed is a ValidationError: a poison message.
  */
-export async function jobForMessage(deps: IntakeDeps, body: string): Promise<{ message: JobMessage; job: JobRecord }> {
-  const message = parseJobMessage(body);
+export async function jobForMessage(deps: IntakeDeps, body: string | JobMessage): Promise<{ message: JobMessage; job: JobRecord }> {
+  const message = typeof body === 'string' ? parseJobMessage(body) : body;
   const existing = await deps.checkpoints.get(message.job_id);
   if (existing) {
     if (message.submit) deps.metrics.count(METRIC.deduplicated);

@@ -12,6 +12,7 @@ import type { Disposition, JobRunner } from './job-runner.ts';
 import { jobForMessage, type IntakeDeps } from './message-intake.ts';
 import type { Ownership } from './ownership.ts';
 import { SlotGate } from './slot-gate.ts';
+import { messagePriority, parseJobMessage } from '../jobs/job-message.ts';
 
 const FATAL_QUEUE_ERRORS = new Set(['QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue', 'AccessDenied', 'AccessDeniedException', 'KMSAccessDeniedException']);
 
@@ -26,12 +27,27 @@ export interface PartitionActorOptions {
   waitTimeS: number;
   /** The queue's visibility timeout; in-flight messages are extended every third of it. */
   visibilityTimeoutS: number;
+  /**
+   * Bulk jobs this actor holds before their LLM call starts (waiting for the record, the
+   * limiter). Beyond it a bulk message goes back to the queue for a while, so bulk work waiting
+   * for capacity never fills the slots interactive work needs. Default: a quarter of concurrency.
+   */
+  bulkWaiting?: number;
 }
 
 interface InFlight {
   message: ReceivedMessage;
   started: boolean;
 }
+
+/** A bulk message refused for lack of room comes back after about this long (jittered). */
+const BULK_REQUEUE_S = 5;
+/**
+ * With a backlog in the queue, the poller waits this long at most for a full batch of free
+ * slots: one receive of ten messages instead of ten receives of one.
+ */
+const BATCH_FILL_WAIT_MS = 50;
+const RECEIVE_BATCH = 10;
 
 /**
  * Owns one partition while its lease holds: long-polls the partition queue into bounded slots,
@@ -47,6 +63,12 @@ export class PartitionActor {
   private receiving = false;
   private readonly workAbort = new AbortController();
   private readonly ownershipForJobs: Ownership;
+  /** One abort controller per job in flight, all aborted by the one listener on the shared signal. */
+  private readonly jobAborts = new Set<AbortController>();
+  private readonly bulkWaitingCap: number;
+  private bulkWaiting = 0;
+  /** The last receive came back full: there is a backlog, so wait for a whole batch of slots. */
+  private backlog = false;
   private heartbeat: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
@@ -62,8 +84,13 @@ export class PartitionActor {
     private readonly options: PartitionActorOptions,
   ) {
     this.slots = new SlotGate(options.concurrency);
+    this.bulkWaitingCap = options.bulkWaiting ?? Math.max(1, Math.floor(options.concurrency / 4));
     const signal = AbortSignal.any([ownership.signal, this.workAbort.signal]);
-    // Every job in flight listens on this one signal (HTTP calls, the pool, the limiter).
+    // Jobs do not listen on this signal themselves: adding a listener to an EventTarget costs time
+    // proportional to the listeners already there, and thousands of jobs are in flight at peak.
+    signal.addEventListener('abort', () => {
+      for (const controller of this.jobAborts) controller.abort(signal.reason);
+    }, { once: true });
     setMaxListeners(0, signal);
     this.ownershipForJobs = {
       partition: ownership.partition,
@@ -120,7 +147,7 @@ export class PartitionActor {
         .run(this.fieldKey(orphan), async () => {
           const current = await this.intake.checkpoints.get(orphan.id);
           if (!current || isTerminal(current.state) || current.token >= this.ownership.token || this.stopping) return;
-          await this.runner.run(current, this.ownershipForJobs, log);
+          await this.withJobOwnership((ownership) => this.runner.run(current, ownership, log));
         })
         .catch((error) => {
           if (error instanceof OwnershipLostError) this.metrics.count(METRIC.ownershipLost);
@@ -130,18 +157,48 @@ export class PartitionActor {
     }
   }
 
+  /**
+   * The ownership one job runs under: the actor's, with a signal of its own (aborted with the
+   * actor's) so that the listeners a job adds live and die with the job.
+   */
+  private async withJobOwnership<T>(work: (ownership: Ownership) => Promise<T>): Promise<T> {
+    const shared = this.ownershipForJobs;
+    const controller = new AbortController();
+    if (shared.signal.aborted) controller.abort(shared.signal.reason);
+    this.jobAborts.add(controller);
+    const { signal } = controller;
+    setMaxListeners(0, signal);
+    try {
+      return await work({
+        partition: shared.partition,
+        owner: shared.owner,
+        get token() {
+          return shared.token;
+        },
+        signal,
+        isValid: () => shared.isValid() && !signal.aborted,
+        leaseHeld: () => shared.leaseHeld?.() ?? shared.isValid(),
+      });
+    } finally {
+      this.jobAborts.delete(controller);
+    }
+  }
+
   private fieldKey(job: JobRecord): string {
     return `${job.request.base_id}/${job.request.table_id}/${job.request.record_id}/${job.request.field_id}`;
   }
 
   private async pollLoop(): Promise<void> {
+    const batch = Math.min(RECEIVE_BATCH, this.options.concurrency);
     while (!this.stopping) {
-      const free = await this.slots.waitForFree(this.pollAbort.signal);
+      let free = await this.slots.waitForFree(this.pollAbort.signal);
+      if (free > 0 && free < batch && this.backlog) free = await this.slots.waitForFree(this.pollAbort.signal, batch, BATCH_FILL_WAIT_MS);
       if (free === 0 || this.stopping) break;
+      const asked = Math.min(RECEIVE_BATCH, free);
       let messages: ReceivedMessage[];
       try {
         this.receiving = true;
-        messages = await this.queue.receive(Math.min(10, free), this.options.waitTimeS, this.pollAbort.signal);
+        messages = await this.queue.receive(asked, this.options.waitTimeS, this.pollAbort.signal);
       } catch (error) {
         if (this.pollAbort.signal.aborted) break;
         this.receiving = false;
@@ -153,6 +210,7 @@ export class PartitionActor {
         continue;
       }
       this.receiving = false;
+      this.backlog = messages.length === asked;
       for (const message of messages) this.accept(message);
     }
   }
@@ -174,8 +232,18 @@ export class PartitionActor {
   private async handle(entry: InFlight): Promise<void> {
     const { message } = entry;
     let log = this.log;
+    let bulk = false;
     try {
-      const { job } = await jobForMessage(this.intake, message.body);
+      const parsed = parseJobMessage(message.body);
+      if (messagePriority(parsed) === 'bulk') {
+        if (this.bulkWaiting >= this.bulkWaitingCap) {
+          this.metrics.count(METRIC.bulkRequeued);
+          return await this.dispose(message, { kind: 'hide', seconds: BULK_REQUEUE_S + Math.floor(Math.random() * BULK_REQUEUE_S) });
+        }
+        this.bulkWaiting += 1;
+        bulk = true;
+      }
+      const { job } = await jobForMessage(this.intake, parsed);
       log = this.log.child({ job_id: job.id, trace_id: job.trace_id });
       if (isTerminal(job.state)) return await this.dispose(message, { kind: 'delete' });
       const key = this.fieldKey(job);
@@ -187,11 +255,17 @@ export class PartitionActor {
         // that did not wait is as fresh as the read that just loaded it (one GetItem, not two).
         const current = waits ? ((await this.intake.checkpoints.get(job.id)) ?? job) : job;
         if (isTerminal(current.state)) return { kind: 'delete' } as const;
-        return this.runner.run(current, this.ownershipForJobs, log);
+        const onStarted = () => {
+          if (bulk) this.bulkWaiting -= 1;
+          bulk = false;
+        };
+        return this.withJobOwnership((ownership) => this.runner.run(current, ownership, log, { onStarted }));
       });
       await this.dispose(message, disposition);
     } catch (error) {
       await this.onError(message, error, log);
+    } finally {
+      if (bulk) this.bulkWaiting -= 1;
     }
   }
 

@@ -39,6 +39,11 @@ export interface WardenConfig {
   actor: {
     /** Jobs one partition actor keeps in flight. */
     concurrency: number;
+    /**
+     * Bulk jobs one actor may hold before their LLM call starts (0: a quarter of concurrency);
+     * more bulk messages go back to the queue for a few seconds, so interactive work finds slots.
+     */
+    bulkWaiting: number;
   };
   supervisor: {
     /** SIGTERM drain budget: in-flight jobs may finish within it, the rest are checkpointed and released. */
@@ -160,7 +165,7 @@ export const configSchema = {
         maxConflictRetries: int(0, 100, 5),
       },
     },
-    actor: { type: 'object', additionalProperties: false, default: {}, properties: { concurrency: int(1, 100000, 64) } },
+    actor: { type: 'object', additionalProperties: false, default: {}, properties: { concurrency: int(1, 100000, 64), bulkWaiting: int(0, 100000, 0) } },
     supervisor: {
       type: 'object',
       additionalProperties: false,

@@ -67,6 +67,6 @@ export async function submitJob(deps: SubmitDeps, input: unknown, traceId: strin
 }
 
 async function enqueue(deps: SubmitDeps, job: JobRecord): Promise<void> {
-  const message: JobMessage = { v: 1, job_id: job.id, trace_id: job.trace_id };
+  const message: JobMessage = { v: 1, job_id: job.id, trace_id: job.trace_id, ...(job.priority === 'bulk' ? { priority: 'bulk' as const } : {}) };
   await deps.queueFor(job.partition).send(JSON.stringify(message));
 }

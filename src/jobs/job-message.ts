@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors.ts';
-import type { GenerationRequest } from './generation-request.ts';
+import type { GenerationRequest, Priority } from './generation-request.ts';
 import type { PayloadRef } from './job-record.ts';
 
 /**
@@ -11,6 +11,11 @@ export interface JobMessage {
   v: 1;
   job_id: string;
   trace_id: string;
+  /**
+   * The job's priority class, so that a consumer can schedule a message before it reads the job
+   * (bulk work is held back without a read when there is no room for it). Absent: interactive.
+   */
+  priority?: Priority;
   submit?: {
     request: Omit<GenerationRequest, 'context'>;
     context_ref?: PayloadRef;
@@ -43,13 +48,21 @@ export function parseJobMessage(body: string): JobMessage {
   if (typeof message.trace_id !== 'string' || message.trace_id.length === 0 || message.trace_id.length > 128) {
     throw new ValidationError('poison_message', 'trace_id must be a non-empty string of at most 128 characters');
   }
-  const unknown = Object.keys(message).find((key) => !['v', 'job_id', 'trace_id', 'submit'].includes(key));
+  if (message.priority !== undefined && message.priority !== 'interactive' && message.priority !== 'bulk') {
+    throw new ValidationError('poison_message', "priority must be 'interactive' or 'bulk'");
+  }
+  const unknown = Object.keys(message).find((key) => !['v', 'job_id', 'trace_id', 'priority', 'submit'].includes(key));
   if (unknown !== undefined) throw new ValidationError('poison_message', `unknown message field '${unknown.slice(0, 64)}'`);
   if (message.submit !== undefined) checkSubmit(message.submit, message.job_id);
   return message as JobMessage;
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+
+/** The priority a message announces (a producer message's own request counts too). */
+export function messagePriority(message: JobMessage): Priority {
+  return message.priority ?? (message.submit?.request.priority === 'bulk' ? 'bulk' : 'interactive');
+}
 
 function checkSubmit(submit: unknown, jobId: string): void {
   if (submit === null || typeof submit !== 'object' || Array.isArray(submit)) throw new ValidationError('poison_message', 'submit must be an object');

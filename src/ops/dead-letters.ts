@@ -104,6 +104,6 @@ export async function redriveOne(deps: DeadLetterDeps, kind: DeadLetterKind, let
 }
 
 async function enqueue(deps: DeadLetterDeps, job: JobRecord): Promise<void> {
-  const message: JobMessage = { v: 1, job_id: job.id, trace_id: job.trace_id };
+  const message: JobMessage = { v: 1, job_id: job.id, trace_id: job.trace_id, ...(job.priority === 'bulk' ? { priority: 'bulk' as const } : {}) };
   await deps.queueFor(job.partition).send(JSON.stringify(message));
 }

@@ -103,6 +103,13 @@ const FROM_METRIC = {
     dimensionSets: [now()],
     description: 'Unfinished jobs picked up by the takeover scan when an actor starts on a partition.',
   },
+  bulkRequeued: {
+    name: METRIC.bulkRequeued,
+    unit: 'Count',
+    kind: 'counter',
+    dimensionSets: [now()],
+    description: 'Bulk messages handed back to their queue because the actor already held its share of bulk jobs waiting for capacity.',
+  },
   invalidOutputs: {
     name: METRIC.invalidOutputs,
     unit: 'Count',

@@ -24,6 +24,7 @@ export const METRIC = {
   poisonMessages: 'PoisonMessages',
   invalidOutputs: 'InvalidOutputs',
   jobsResumed: 'JobsResumed',
+  bulkRequeued: 'BulkRequeued',
   leaseTakeovers: 'LeaseTakeovers',
   queueBacklog: 'QueueBacklog',
   jobsInFlight: 'JobsInFlight',

@@ -259,7 +259,7 @@ export class Supervisor {
       this.runtime.deadLetters,
       this.runtime.metrics,
       this.log.child({ partition }),
-      { concurrency: config.actor.concurrency, waitTimeS: config.queues.waitTimeS, visibilityTimeoutS: config.queues.visibilityTimeoutS },
+      { concurrency: config.actor.concurrency, ...(config.actor.bulkWaiting > 0 ? { bulkWaiting: config.actor.bulkWaiting } : {}), waitTimeS: config.queues.waitTimeS, visibilityTimeoutS: config.queues.visibilityTimeoutS },
     );
     const slot: ActorSlot = { actor, ownership, budget: budget ?? new RestartBudget(this.restart.maxRestarts, this.restart.windowMs), handingOff: false };
     this.slots.set(partition, slot);

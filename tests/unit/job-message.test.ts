@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ValidationError } from '../../src/errors.ts';
-import { parseJobMessage } from '../../src/jobs/job-message.ts';
+import { messagePriority, parseJobMessage } from '../../src/jobs/job-message.ts';
 
 const JOB_ID = 'a'.repeat(64);
 const good = { v: 1, job_id: JOB_ID, trace_id: 'trace-1' };
@@ -35,6 +35,15 @@ describe('parseJobMessage', () => {
       },
     };
     assert.deepEqual(parseJobMessage(JSON.stringify(message)), message);
+  });
+
+  it('carries the priority class so a consumer can schedule before reading the job', () => {
+    const bulk = parseJobMessage(JSON.stringify({ ...good, priority: 'bulk' }));
+    assert.equal(messagePriority(bulk), 'bulk');
+    assert.equal(messagePriority(parseJobMessage(JSON.stringify(good))), 'interactive');
+    const submitted = { ...good, submit: { request: { base_id: 'b', table_id: 't', record_id: 'r', field_id: 'f', prompt_version: 'v1', inputs: {}, priority: 'bulk' }, submitted_at: '2025-01-01T00:00:00.000Z' } };
+    assert.equal(messagePriority(parseJobMessage(JSON.stringify(submitted))), 'bulk');
+    poison(JSON.stringify({ ...good, priority: 'urgent' }), /priority must be 'interactive' or 'bulk'/);
   });
 
   it('refuses a body that is not JSON', () => {

@@ -99,4 +99,43 @@ describe('SlotGate', () => {
     await waiting;
     assert.equal(idle, true);
   });
+
+  it('waits for a whole batch of free slots when asked, and wakes as slots are given back', async () => {
+    const gate = new SlotGate(10);
+    for (let i = 0; i < 10; i += 1) gate.take();
+    let free: number | undefined;
+    const waiting = gate.waitForFree(new AbortController().signal, 4).then((n) => (free = n));
+    for (let i = 0; i < 3; i += 1) gate.give();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(free, undefined, 'three free slots are not a batch of four');
+    gate.give();
+    assert.equal(await waiting, 4);
+  });
+
+  it('settles for the slots that are free once the batch wait runs out', async () => {
+    const gate = new SlotGate(10);
+    for (let i = 0; i < 10; i += 1) gate.take();
+    gate.give();
+    gate.give();
+    assert.equal(await gate.waitForFree(new AbortController().signal, 10, 20), 2);
+  });
+
+  it('a deadline never returns zero free slots: it waits for the first one', async () => {
+    const gate = new SlotGate(2);
+    gate.take();
+    gate.take();
+    const waiting = gate.waitForFree(new AbortController().signal, 2, 5);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    gate.give();
+    assert.equal(await waiting, 1);
+  });
+
+  it('answers 0 when the signal aborts first', async () => {
+    const gate = new SlotGate(1);
+    gate.take();
+    const controller = new AbortController();
+    const waiting = gate.waitForFree(controller.signal, 1);
+    controller.abort();
+    assert.equal(await waiting, 0);
+  });
 });
