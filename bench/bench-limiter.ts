@@ -6,12 +6,12 @@
  *     [--concurrency 64] [--rpm 6000] [--tpm 600000] [--priority interactive|bulk|mixed]
  *     [--tenants 8] [--tenant-share 0.25] [--burst-ms 5000] [--reserve 0.2]
  *
- * The last line of stdout is one JSON object. Redis round trips are counted from `INFO
- * commandstats` deltas over the measured window. Every limiter command is a script call
- * (EVALSHA, or EVAL the first time on a connection), so the round trips are the eval/evalsha
- * calls; commandstats also counts the commands a script runs inside Redis (TIME, HMGET, HSET...),
- * which are listed apart and are not round trips. Reconcile commands (one per admission whose
- * usage differed from its estimate, counted by the workers) are subtracted for
+ * The last line of stdout is one JSON object. Redis traffic is counted from `INFO commandstats`
+ * deltas over the measured window. Every limiter command is a script call (EVALSHA, or EVAL the
+ * first time on a connection), so the round trips are the eval/evalsha calls; commandstats also
+ * counts the commands a script runs inside Redis (TIME, HMGET, HSET...), listed apart, and
+ * `redis_commands_per_admission` counts everything. Reconciles ride along with the admission
+ * calls; the adjustment calls sent on their own (counted by the workers) are subtracted for
  * `redis_calls_per_admission` and included in `..._incl_reconcile`. Workers keep the load on
  * for a grace period after the window, so stopping falls outside it.
  */
@@ -130,12 +130,17 @@ async function main(): Promise<void> {
     const sum = (f: (r: WorkerResult) => number): number => all.reduce((acc, r) => acc + f(r), 0);
     const admissions = sum((r) => r.admissions);
     const reconciles = sum((r) => r.reconciles);
+    const adjustCalls = sum((r) => r.adjustCalls);
+    const attempts = sum((r) => r.attempts);
+    const admitCalls = sum((r) => r.admitCalls);
     const commands = delta(before, after);
     const roundTripNames = new Set(['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro']);
-    let totalCommands = 0;
+    let roundTrips = 0;
+    let allCommands = 0;
     const inner: string[] = [];
     for (const [name, n] of commands) {
-      if (roundTripNames.has(name)) totalCommands += n;
+      allCommands += n;
+      if (roundTripNames.has(name)) roundTrips += n;
       else inner.push(`${name}=${n}`);
     }
     const admittedRpm = (admissions / seconds) * 60;
@@ -151,14 +156,17 @@ async function main(): Promise<void> {
       ['admitted tpm (actual usage)', `${round(admittedTpm, 0)} (${round(((admittedTpm - base.tpm) / base.tpm) * 100)}%)`],
       ['admitted tpm (estimates)', String(round(admittedTpmEstimated, 0))],
       ['admissions in window', String(admissions)],
-      ['redis round trips in window (eval/evalsha)', String(totalCommands)],
+      ['redis round trips in window (eval/evalsha)', String(roundTrips)],
       ['  commands run inside the scripts', inner.join(' ')],
-      ['  of which adjustments (reconciles)', String(reconciles)],
-      ['redis calls / admission', String(round((totalCommands - reconciles) / admissions, 3))],
-      ['  incl. reconcile', String(round(totalCommands / admissions, 3))],
-      ['admission attempts / admission (client count)', String(round(sum((r) => r.storeCalls) / admissions, 3))],
-      ['store calls in window (client count)', String(sum((r) => r.storeCalls + r.reconciles + r.otherCalls))],
-      ['admission attempts refused', String(sum((r) => r.storeCalls) - admissions)],
+      ['  of which adjustments sent on their own', String(adjustCalls)],
+      ['redis calls / admission', String(round((roundTrips - adjustCalls) / admissions, 3))],
+      ['  incl. reconcile', String(round(roundTrips / admissions, 3))],
+      ['redis commands / admission (commandstats, all)', String(round(allCommands / admissions, 3))],
+      ['reconciles in window (carried by the calls above)', String(reconciles)],
+      ['admission attempts / admission (client count)', String(round(attempts / admissions, 3))],
+      ['attempts per admission call (client count)', String(round(attempts / Math.max(1, admitCalls), 2))],
+      ['store calls in window (client count)', String(sum((r) => r.admitCalls + r.adjustCalls + r.otherCalls))],
+      ['admission attempts refused', String(attempts - admissions)],
       ['errors', String(sum((r) => r.errors))],
     ];
     for (const kind of ['interactive', 'bulk'] as const) {
@@ -177,8 +185,10 @@ async function main(): Promise<void> {
       error_pct: round(Math.max(rpmError, tpmError) * 100, 3),
       configured_tpm: base.tpm,
       admitted_tpm: round(admittedTpm, 0),
-      redis_calls_per_admission: round((totalCommands - reconciles) / admissions, 3),
-      redis_calls_per_admission_incl_reconcile: round(totalCommands / admissions, 3),
+      redis_calls_per_admission: round((roundTrips - adjustCalls) / admissions, 3),
+      redis_calls_per_admission_incl_reconcile: round(roundTrips / admissions, 3),
+      redis_commands_per_admission: round(allCommands / admissions, 3),
+      attempts_per_admission_call: round(attempts / Math.max(1, admitCalls), 2),
       admitted_tpm_estimated: round(admittedTpmEstimated, 0),
       rpm_error_pct: round(rpmError * 100, 3),
       tpm_error_pct: round(tpmError * 100, 3),

@@ -39,12 +39,17 @@ export interface WorkerResult {
   admissions: number;
   estimatedTokens: number;
   actualTokens: number;
-  /**
-   * Store calls made in the window, each one Redis round trip: admission attempts, adjustments
-   * (reconciles, and bookings handed back), anything else (none in the bench).
-   */
-  storeCalls: number;
+  /** Reconciles whose usage differed from the estimate (each one a change for the bucket). */
   reconciles: number;
+  /** Admission attempts made in the window (an admission after a place in line takes two). */
+  attempts: number;
+  /**
+   * Store calls made in the window, each one Redis round trip: admission calls (a batch of
+   * attempts, carrying the adjustments summed since the last call), adjustments sent on their
+   * own, anything else (none in the bench).
+   */
+  admitCalls: number;
+  adjustCalls: number;
   otherCalls: number;
   waits: Record<'interactive' | 'bulk', WaitStats>;
   errors: number;

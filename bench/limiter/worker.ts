@@ -27,19 +27,22 @@ async function main(): Promise<void> {
   const redisStore = new RedisLimiterStore({ redis, keyPrefix: config.keyPrefix, onError: () => (errors += 1) });
   // Counts the store calls (each one Redis round trip) made inside the measured window.
   let window = { from: Infinity, to: Infinity };
-  const calls = { admit: 0, adjust: 0, other: 0 };
+  const calls = { admit: 0, attempts: 0, adjust: 0, other: 0 };
   const inWindow = (): boolean => {
     const now = Date.now();
     return now >= window.from && now < window.to;
   };
   const store: LimiterStore = {
-    admit: (bucket, attempt) => {
-      if (inWindow()) calls.admit += 1;
-      return redisStore.admit(bucket, attempt);
+    admit: (bucket, attempts, adjustments) => {
+      if (inWindow()) {
+        calls.admit += 1;
+        calls.attempts += attempts.length;
+      }
+      return redisStore.admit(bucket, attempts, adjustments);
     },
-    adjust: (bucket, adjustment) => {
+    adjust: (bucket, adjustments) => {
       if (inWindow()) calls.adjust += 1;
-      return redisStore.adjust(bucket, adjustment);
+      return redisStore.adjust(bucket, adjustments);
     },
     pause: (bucket, ms) => {
       if (inWindow()) calls.other += 1;
@@ -73,7 +76,7 @@ async function main(): Promise<void> {
   window = { from: start.measureFrom, to: start.measureTo };
   const stop = new AbortController();
   setMaxListeners(0, stop.signal);
-  const counters = { admissions: 0, estimatedTokens: 0, actualTokens: 0 };
+  const counters = { admissions: 0, estimatedTokens: 0, actualTokens: 0, reconciles: 0 };
   const waits = { interactive: [] as number[], bulk: [] as number[] };
   // Keep the load on past the window, so that stopping (which hands back the bookings still
   // waiting) happens outside it.
@@ -105,6 +108,7 @@ async function main(): Promise<void> {
         counters.admissions += 1;
         counters.estimatedTokens += estimate;
         counters.actualTokens += actual;
+        if (actual !== estimate) counters.reconciles += 1;
         waits[priority].push(admission.waitedMs);
       }
       void admission.reconcile(actual);
@@ -117,8 +121,9 @@ async function main(): Promise<void> {
     type: 'result',
     worker: config.worker,
     ...counters,
-    storeCalls: calls.admit,
-    reconciles: calls.adjust,
+    attempts: calls.attempts,
+    admitCalls: calls.admit,
+    adjustCalls: calls.adjust,
     otherCalls: calls.other,
     waits: { interactive: stats(waits.interactive), bulk: stats(waits.bulk) },
     errors,

@@ -4,6 +4,7 @@ import { ValidationError } from '../../src/errors.ts';
 import { LIMITER_DEFAULTS } from '../../src/runtime/limiter/limiter-options.ts';
 import type { LimiterStore } from '../../src/runtime/limiter/limiter-store.ts';
 import { LlmLimiter, type LlmLimiterOptions } from '../../src/runtime/limiter/llm-limiter.ts';
+import { RedisLimiterStore } from '../../src/runtime/limiter/redis-limiter-store.ts';
 
 /** Enough of a store for construction and request validation; any admission would be a bug. */
 const store: LimiterStore = {
@@ -35,6 +36,9 @@ describe('LlmLimiter options and requests', () => {
       maxBookAheadMs: 10_000,
       maxPauseMs: 120_000,
       retryJitterMs: 20,
+      batchWindowMs: 5,
+      maxBatch: 64,
+      adjustFlushMs: 200,
       closeTimeoutMs: 2000,
     });
   });
@@ -50,7 +54,13 @@ describe('LlmLimiter options and requests', () => {
     rejects({ tenantShare: 1.5 }, /options\.tenantShare/);
     rejects({ burstMs: Number.NaN }, /options\.burstMs/);
     rejects({ maxBookAheadMs: -1 }, /options\.maxBookAheadMs/);
+    rejects({ batchWindowMs: -1 }, /options\.batchWindowMs must be a number of ms >= 0/);
+    rejects({ maxBatch: 0 }, /options\.maxBatch must be an integer in \[1, 512\], got 0/);
+    rejects({ maxBatch: 2.5 }, /options\.maxBatch/);
+    rejects({ adjustFlushMs: Number.POSITIVE_INFINITY }, /options\.adjustFlushMs/);
     rejects({ store: {} as LimiterStore }, /options\.store must be a LimiterStore/);
+    const redis = { evalsha: () => undefined } as never;
+    assert.throws(() => new RedisLimiterStore({ redis, tenantSweepMs: 0 }), /options\.tenantSweepMs must be a number of ms >= 1, got 0/);
   });
 
   it('rejects bad requests with a ValidationError naming the field', async () => {

@@ -40,13 +40,27 @@ export interface LlmLimiterOptions {
   maxPauseMs?: number;
   /** Random extra delay, up to this, on every retry so waiters do not come back in step. Default 20. */
   retryJitterMs?: number;
-  /** How long `close()` waits for reconciliations in flight. Default 2000. */
+  /**
+   * Longest an admission attempt waits for others of this process to share its store call. Jobs
+   * reach the limiter in clusters (a receive batch, a worker-thread round), so a few ms gather
+   * most of a cluster; it is added to no wait that a booking or a line imposes anyway. Default 5.
+   */
+  batchWindowMs?: number;
+  /** An attempt that brings the waiting batch to this size sends it at once (integer >= 1). Default 64. */
+  maxBatch?: number;
+  /**
+   * Longest a reconcile or a handed-back booking waits for an admission call to carry it before it
+   * is sent on its own. Also the bound on how stale the bucket is about this process' usage: at
+   * most what it reconciles in this long. Default 200.
+   */
+  adjustFlushMs?: number;
+  /** How long `close()` waits for store calls in flight and the last flush of adjustments. Default 2000. */
   closeTimeoutMs?: number;
   /** Default: the system clock. Only `monotonicMs` is used (local pause bookkeeping, wait times). */
   clock?: Clock;
   /** Default Math.random; for jitter. */
   random?: () => number;
-  /** Failures of fire-and-forget commands (reconcile, refunds). Default: ignored. */
+  /** Failures of store calls that carried adjustments (reconciles, refunds). Default: ignored. */
   onError?: (error: unknown) => void;
 }
 
@@ -59,6 +73,9 @@ export interface ResolvedLimiterOptions {
   maxBookAheadMs: number;
   maxPauseMs: number;
   retryJitterMs: number;
+  batchWindowMs: number;
+  maxBatch: number;
+  adjustFlushMs: number;
   closeTimeoutMs: number;
   clock: Clock;
   random: () => number;
@@ -72,6 +89,9 @@ export const LIMITER_DEFAULTS = {
   maxBookAheadMs: 10_000,
   maxPauseMs: 120_000,
   retryJitterMs: 20,
+  batchWindowMs: 5,
+  maxBatch: 64,
+  adjustFlushMs: 200,
   closeTimeoutMs: 2000,
 } as const;
 
@@ -115,6 +135,9 @@ export function resolveLimiterOptions(options: LlmLimiterOptions): ResolvedLimit
     maxBookAheadMs: number('maxBookAheadMs', options.maxBookAheadMs, d.maxBookAheadMs, (n) => n >= 0, 'a number of ms >= 0'),
     maxPauseMs: number('maxPauseMs', options.maxPauseMs, d.maxPauseMs, (n) => n >= 1, 'a number of ms >= 1'),
     retryJitterMs: number('retryJitterMs', options.retryJitterMs, d.retryJitterMs, (n) => n >= 0, 'a number of ms >= 0'),
+    batchWindowMs: number('batchWindowMs', options.batchWindowMs, d.batchWindowMs, (n) => n >= 0, 'a number of ms >= 0'),
+    maxBatch: number('maxBatch', options.maxBatch, d.maxBatch, (n) => Number.isInteger(n) && n >= 1 && n <= 512, 'an integer in [1, 512]'),
+    adjustFlushMs: number('adjustFlushMs', options.adjustFlushMs, d.adjustFlushMs, (n) => n >= 0, 'a number of ms >= 0'),
     closeTimeoutMs: number('closeTimeoutMs', options.closeTimeoutMs, d.closeTimeoutMs, (n) => n >= 0, 'a number of ms >= 0'),
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,

@@ -1,6 +1,7 @@
 /**
- * The narrow port the limiter needs from its shared state: one call per admission attempt, one
- * per adjustment, a fleet-wide pause and its broadcast. `RedisLimiterStore` is the adapter.
+ * The narrow port the limiter needs from its shared state: one call per batch of admission
+ * attempts (carrying the adjustments that waited for it), one per batch of adjustments on their
+ * own, a fleet-wide pause and its broadcast. `RedisLimiterStore` is the adapter.
  */
 
 export type Priority = 'interactive' | 'bulk';
@@ -15,15 +16,16 @@ export interface BucketSpec {
   readonly tpm: number;
   /** Capacity of both buckets, in ms of their rate. */
   readonly burstMs: number;
+  /** Fraction of the bucket one tenant may use; 1 = no tenant cap. */
+  readonly tenantShare: number;
+  /** Share of capacity bulk attempts leave to interactive ones, in [0, 1). */
+  readonly bulkReserveFraction: number;
 }
 
 export interface AdmitAttempt {
   readonly tenant: string;
-  /** Fraction of the bucket one tenant may use; 1 = no tenant cap. */
-  readonly tenantShare: number;
   readonly priority: Priority;
   readonly tokens: number;
-  readonly bulkReserveFraction: number;
   /** The longest start delay this attempt may be booked with. */
   readonly horizonMs: number;
   /** This attempt comes back from a place in the line (the previous reply was a refusal). */
@@ -34,10 +36,9 @@ export type AdmitReply =
   | { readonly admitted: true; /** Start after this long (0: now). */ readonly waitMs: number }
   | { readonly admitted: false; readonly retryMs: number; readonly reason: 'paused' | 'rate' | 'tenant' };
 
-/** Amounts added back to the levels (negative: charged). */
+/** Amounts added back to the levels (negative: charged), summed over one tenant's changes. */
 export interface Adjustment {
   readonly tenant: string;
-  readonly tenantShare: number;
   readonly requests: number;
   readonly tokens: number;
   readonly tenantRequests: number;
@@ -58,8 +59,12 @@ export interface BucketState {
 export type PauseListener = (bucketId: string, pauseMs: number) => void;
 
 export interface LimiterStore {
-  admit(bucket: BucketSpec, attempt: AdmitAttempt): Promise<AdmitReply>;
-  adjust(bucket: BucketSpec, adjustment: Adjustment): Promise<void>;
+  /**
+   * Applies `adjustments`, then judges `attempts` one after another at one instant, in the order
+   * given; resolves with one reply per attempt, in that order.
+   */
+  admit(bucket: BucketSpec, attempts: readonly AdmitAttempt[], adjustments: readonly Adjustment[]): Promise<AdmitReply[]>;
+  adjust(bucket: BucketSpec, adjustments: readonly Adjustment[]): Promise<void>;
   /** Pauses the bucket everywhere; resolves with the pause in force (an existing longer one wins). */
   pause(bucket: BucketSpec, pauseMs: number): Promise<number>;
   inspect(bucket: BucketSpec): Promise<BucketState>;

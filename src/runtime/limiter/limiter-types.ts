@@ -22,14 +22,15 @@ export interface Admission {
   readonly estimatedTokens: number;
   /** From `acquire()` to admission, in ms. */
   readonly waitedMs: number;
-  /** Store round trips the admission took; 1 when the first attempt admitted or booked it. */
+  /** Admission attempts it took (each one part of a store call); 1 when the first admitted or booked it. */
   readonly attempts: number;
   /**
    * Report the tokens the call really used (the provider's `usage`; 0 when it failed before
-   * using any). The difference to the estimate goes back to (or is charged to) the bucket in
-   * one fire-and-forget command. Only the first call counts. Throws a ValidationError at once
-   * for a negative or non-finite count; the promise never rejects (store failures go to
-   * `onError`), so awaiting it is only for ordering (tests).
+   * using any). The difference to the estimate goes back to (or is charged to) the bucket: summed
+   * with this process' other reconciles and carried by its next admission call, or flushed on its
+   * own within `adjustFlushMs`. Only the first call counts. Throws a ValidationError at once for a
+   * negative or non-finite count; the promise resolves once a store call carried the difference
+   * and never rejects (store failures go to `onError`), so awaiting it is only for ordering (tests).
    */
   reconcile(actualTokens: number): Promise<void>;
 }
@@ -57,6 +58,9 @@ export interface LimiterSnapshot {
     /** Admitted with a start delay that has not come yet. */
     booked: number;
     admitted: number;
+    /** Admission attempts made (an admission after a place in line takes two). */
+    attempts: number;
+    /** Store calls made: admission batches, adjustments sent on their own, pauses not counted. */
     storeCalls: number;
     refusedAttempts: number;
     reconciles: number;

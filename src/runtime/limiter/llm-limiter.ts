@@ -1,6 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import { ValidationError, WardenError } from '../../errors.ts';
-import { abortableSleep, raceAbort } from './abortable-sleep.ts';
+import { abortableSleep } from './abortable-sleep.ts';
+import type { Change } from './adjustment-ledger.ts';
+import { AdmissionBatcher } from './admission-batcher.ts';
 import { LimiterClosedError, LimiterUnavailableError } from './limiter-errors.ts';
 import { resolveLimiterOptions, type LlmLimiterOptions, type ResolvedLimiterOptions } from './limiter-options.ts';
 import type { AdmitReply, BucketSpec, Priority } from './limiter-store.ts';
@@ -20,6 +22,7 @@ interface Booking {
 
 interface Bucket {
   readonly spec: BucketSpec;
+  readonly batcher: AdmissionBatcher;
   /** Monotonic ms until which this process knows the bucket is paused. */
   pausedUntil: number;
   readonly bookings: Set<Booking>;
@@ -30,31 +33,31 @@ const PRIORITIES: ReadonlySet<string> = new Set(['interactive', 'bulk']);
 /**
  * One global limiter for LLM calls: requests and tokens per minute per (provider, model), shared
  * by every process through the store, interactive first, a cap per tenant, and a fleet-wide pause
- * on 429. Each admission attempt is one store round trip; an attempt that cannot start at once is
- * usually booked for a later start (the reply says when), so the caller sleeps once and goes.
+ * on 429. An attempt that cannot start at once is usually booked for a later start (the reply
+ * says when), so the caller sleeps once and goes. The attempts of this process that arrive within
+ * `batchWindowMs` share one store call, which also carries the reconciles and handed-back
+ * bookings summed since the last one (see admission-batcher.ts).
  */
 export class LlmLimiter {
   private readonly options: ResolvedLimiterOptions;
   private readonly buckets = new Map<string, Bucket>();
   private readonly byId = new Map<string, Bucket>();
   private readonly closeController = new AbortController();
-  private readonly pending = new Set<Promise<void>>();
   private readonly unsubscribe: () => void;
   private closing: Promise<void> | undefined;
-  private readonly counters = { admitted: 0, storeCalls: 0, refusedAttempts: 0, reconciles: 0, pauses: 0 };
+  private readonly counters = { admitted: 0, attempts: 0, storeCalls: 0, refusedAttempts: 0, reconciles: 0, pauses: 0 };
   private readonly waiting = { interactive: 0, bulk: 0 };
 
   constructor(options: LlmLimiterOptions) {
     this.options = resolveLimiterOptions(options);
     // Every waiter listens on it; thousands of them are the normal case, not a leak.
     setMaxListeners(0, this.closeController.signal);
+    const { burstMs, tenantShare, bulkReserveFraction, batchWindowMs, maxBatch, adjustFlushMs, store, onError } = this.options;
     for (const limit of this.options.limits) {
       const id = RedisLimiterStore.bucketId(limit.provider, limit.model);
-      const bucket: Bucket = {
-        spec: { id, provider: limit.provider, model: limit.model, rpm: limit.rpm, tpm: limit.tpm, burstMs: this.options.burstMs },
-        pausedUntil: 0,
-        bookings: new Set(),
-      };
+      const spec: BucketSpec = { id, provider: limit.provider, model: limit.model, rpm: limit.rpm, tpm: limit.tpm, burstMs, tenantShare, bulkReserveFraction };
+      const batcher = new AdmissionBatcher({ store, bucket: spec, batchWindowMs, maxBatch, adjustFlushMs, onError, onStoreCall: () => void (this.counters.storeCalls += 1) });
+      const bucket: Bucket = { spec, batcher, pausedUntil: 0, bookings: new Set() };
       this.buckets.set(LlmLimiter.key(limit.provider, limit.model), bucket);
       this.byId.set(id, bucket);
     }
@@ -90,15 +93,13 @@ export class LlmLimiter {
     const signals = [signal, this.closeController.signal];
     for (const s of signals) if (s?.aborted) throw s.reason;
 
-    const { clock, random, retryJitterMs, bulkReserveFraction, burstMs, maxBookAheadMs, tenantShare } = this.options;
+    const { clock, random, retryJitterMs, bulkReserveFraction, burstMs, maxBookAheadMs } = this.options;
     const started = clock.monotonicMs();
     const attempt = {
       returning: false,
       tenant,
-      tenantShare,
       priority,
       tokens: estimatedTokens,
-      bulkReserveFraction,
       horizonMs: priority === 'bulk' ? bulkReserveFraction * burstMs : maxBookAheadMs,
     };
     let attempts = 0;
@@ -111,11 +112,11 @@ export class LlmLimiter {
           continue;
         }
         attempts += 1;
-        this.counters.storeCalls += 1;
+        this.counters.attempts += 1;
         let reply: AdmitReply;
         try {
           // An abort does not wait for Redis; an admission that arrives after it is handed back.
-          reply = await raceAbort(this.options.store.admit(bucket.spec, attempt), signals, (late) => {
+          reply = await bucket.batcher.admit(attempt, signals, (late) => {
             if (late.admitted) this.refund(bucket, tenant, estimatedTokens, true);
           });
         } catch (error) {
@@ -199,26 +200,20 @@ export class LlmLimiter {
         const delta = estimatedTokens - actualTokens;
         if (delta === 0) return Promise.resolve();
         this.counters.reconciles += 1;
-        return this.fireAndForget(bucket, { tenant, requests: 0, tokens: delta, tenantRequests: 0, tenantTokens: delta });
+        return this.adjust(bucket, tenant, { requests: 0, tokens: delta, tenantRequests: 0, tenantTokens: delta });
       },
     };
   }
 
   /** Hands a booking back: to the tenant's share only when a pause already drained the bucket. */
   private refund(bucket: Bucket, tenant: string, tokens: number, toBucket: boolean): void {
-    void this.fireAndForget(bucket, { tenant, requests: toBucket ? 1 : 0, tokens: toBucket ? tokens : 0, tenantRequests: 1, tenantTokens: tokens });
+    void this.adjust(bucket, tenant, { requests: toBucket ? 1 : 0, tokens: toBucket ? tokens : 0, tenantRequests: 1, tenantTokens: tokens });
   }
 
-  private fireAndForget(bucket: Bucket, change: { tenant: string; requests: number; tokens: number; tenantRequests: number; tenantTokens: number }): Promise<void> {
-    let promise: Promise<void>;
-    try {
-      promise = this.options.store.adjust(bucket.spec, { ...change, tenantShare: this.options.tenantShare });
-    } catch (error) {
-      promise = Promise.reject(error);
-    }
-    const tracked = promise.catch((error: unknown) => this.options.onError(error)).finally(() => this.pending.delete(tracked));
-    this.pending.add(tracked);
-    return tracked;
+  /** Into the bucket's ledger: carried by the next admission call, or flushed within `adjustFlushMs`. */
+  private adjust(bucket: Bucket, tenant: string, change: Change): Promise<void> {
+    // Without a tenant cap every tenant's change lands in the same place: sum them as one.
+    return bucket.batcher.adjust(this.options.tenantShare >= 1 ? '' : tenant, change);
   }
 
   /**
@@ -256,10 +251,11 @@ export class LlmLimiter {
     }
   }
 
-  /** Fleet-wide bucket state from the store, plus this process' counters. */
+  /** Fleet-wide bucket state from the store (this process' pending adjustments flushed first), plus this process' counters. */
   async snapshot(): Promise<LimiterSnapshot> {
     const buckets = await Promise.all(
-      [...this.buckets.values()].map(async ({ spec }) => {
+      [...this.buckets.values()].map(async ({ spec, batcher }) => {
+        await batcher.flush();
         const state = await this.options.store.inspect(spec);
         return {
           provider: spec.provider,
@@ -282,16 +278,21 @@ export class LlmLimiter {
 
   /**
    * Rejects every waiter with LimiterClosedError (handing their bookings back), stops listening
-   * for pauses and waits up to `closeTimeoutMs` for fire-and-forget commands. Safe to call twice.
-   * The store is not closed: it may be shared.
+   * for pauses, lets the store calls in flight answer (an admission that arrives now is handed
+   * back), then flushes every adjustment still summed in the ledgers; waits up to
+   * `closeTimeoutMs` for all that. Safe to call twice. The store is not closed: it may be shared.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.unsubscribe();
       this.closeController.abort(new LimiterClosedError());
+      const drain = async (batcher: AdmissionBatcher): Promise<void> => {
+        await batcher.settled();
+        await batcher.flush();
+      };
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        Promise.allSettled([...this.pending]),
+        Promise.allSettled([...this.buckets.values()].map(({ batcher }) => drain(batcher))),
         new Promise<void>((resolve) => {
           timer = setTimeout(resolve, this.options.closeTimeoutMs);
         }),

@@ -5,9 +5,10 @@ import { LuaScript } from './lua-script.ts';
 
 const LUA = new URL('./lua/', import.meta.url);
 const ADMIT = LuaScript.fromFile('admit', LUA);
-const ADJUST = LuaScript.fromFile('adjust', LUA);
 const PAUSE = LuaScript.fromFile('pause', LUA);
 const INSPECT = LuaScript.fromFile('inspect', LUA);
+
+const REASONS = [undefined, 'paused', 'rate', 'tenant'] as const;
 
 export interface RedisLimiterStoreOptions {
   /**
@@ -17,6 +18,11 @@ export interface RedisLimiterStoreOptions {
   redis: Redis;
   /** Prefix of every key and of the pause channel. Default 'warden:'. */
   keyPrefix?: string;
+  /**
+   * How often the admission script looks for idle tenants' shares to delete (a full share is the
+   * same as a missing one). Default 60 000.
+   */
+  tenantSweepMs?: number;
   /** Errors of the pause subscription (a dropped connection, a bad message). Default: ignored. */
   onError?: (error: unknown) => void;
 }
@@ -24,8 +30,9 @@ export interface RedisLimiterStoreOptions {
 const enc = (value: string): string => encodeURIComponent(value);
 
 /**
- * The limiter's state in Redis: one hash per (provider, model), one per tenant of it (expiring
- * once full), one pause key; all in one hash slot (`{provider|model}`), so a cluster runs each
+ * The limiter's state in Redis: one hash per (provider, model) holding the bucket, its lines, its
+ * pause and the share of every tenant in use, so one script call reads and writes it with one
+ * HMGET and one HSET. The key carries a hash tag (`{provider|model}`), so a cluster runs each
  * script on one node. Pauses are broadcast on one channel, received by a lazily created
  * subscriber connection (a duplicate of the command connection) that the store owns.
  */
@@ -33,6 +40,7 @@ export class RedisLimiterStore implements LimiterStore {
   private readonly redis: Redis;
   private readonly prefix: string;
   private readonly channel: string;
+  private readonly sweepUs: number;
   private readonly onError: (error: unknown) => void;
   private readonly listeners = new Set<PauseListener>();
   private subscriber: Redis | undefined;
@@ -47,9 +55,14 @@ export class RedisLimiterStore implements LimiterStore {
     if (typeof prefix !== 'string') {
       throw new ValidationError('limiter_option_invalid', 'RedisLimiterStore: options.keyPrefix must be a string');
     }
+    const sweepMs = options.tenantSweepMs ?? 60_000;
+    if (typeof sweepMs !== 'number' || !Number.isFinite(sweepMs) || sweepMs < 1) {
+      throw new ValidationError('limiter_option_invalid', `RedisLimiterStore: options.tenantSweepMs must be a number of ms >= 1, got ${String(sweepMs)}`);
+    }
     this.redis = options.redis;
     this.prefix = prefix;
     this.channel = `${prefix}lim:pause`;
+    this.sweepUs = Math.round(sweepMs * 1000);
     this.onError = options.onError ?? (() => undefined);
   }
 
@@ -58,9 +71,8 @@ export class RedisLimiterStore implements LimiterStore {
     return `${enc(provider)}|${enc(model)}`;
   }
 
-  private keys(bucket: BucketSpec, tenant: string): [string, string, string] {
-    const base = `${this.prefix}lim:{${bucket.id}}`;
-    return [`${base}:b`, `${base}:t:${enc(tenant)}`, `${base}:p`];
+  private key(bucket: BucketSpec): string {
+    return `${this.prefix}lim:{${bucket.id}}:b`;
   }
 
   private static rates(bucket: BucketSpec): [number, number, number, number] {
@@ -72,50 +84,50 @@ export class RedisLimiterStore implements LimiterStore {
     ];
   }
 
-  async admit(bucket: BucketSpec, attempt: AdmitAttempt): Promise<AdmitReply> {
-    this.assertOpen();
-    const [hash, tenant, pause] = this.keys(bucket, attempt.tenant);
-    const reply = (await ADMIT.run(this.redis, [hash, tenant, pause], [
+  private run(bucket: BucketSpec, attempts: readonly AdmitAttempt[], adjustments: readonly Adjustment[]): Promise<unknown> {
+    const args: Array<string | number> = [
       ...RedisLimiterStore.rates(bucket),
-      attempt.tenantShare >= 1 ? 0 : attempt.tenantShare,
-      attempt.priority === 'bulk' ? 'b' : 'i',
-      attempt.bulkReserveFraction,
-      attempt.tokens,
-      Math.round(attempt.horizonMs * 1000),
-      attempt.returning ? '1' : '0',
-    ])) as [number, number, string?];
-    if (reply[0] === 1) return { admitted: true, waitMs: reply[1] / 1000 };
-    const reason = reply[2];
-    if (reason !== 'paused' && reason !== 'rate' && reason !== 'tenant') {
-      throw new WardenError('limiter_protocol', `admit.lua answered an unknown reason ${JSON.stringify(reason)}`);
-    }
-    return { admitted: false, retryMs: reply[1] / 1000, reason };
+      bucket.tenantShare >= 1 ? 0 : bucket.tenantShare,
+      bucket.bulkReserveFraction,
+      this.sweepUs,
+      adjustments.length,
+      attempts.length,
+    ];
+    for (const a of adjustments) args.push(a.tenant, a.requests, a.tokens, a.tenantRequests, a.tenantTokens);
+    for (const a of attempts) args.push(a.tenant, a.priority === 'bulk' ? 'b' : 'i', a.tokens, Math.round(a.horizonMs * 1000), a.returning ? '1' : '0');
+    return ADMIT.run(this.redis, [this.key(bucket)], args);
   }
 
-  async adjust(bucket: BucketSpec, adjustment: Adjustment): Promise<void> {
+  async admit(bucket: BucketSpec, attempts: readonly AdmitAttempt[], adjustments: readonly Adjustment[]): Promise<AdmitReply[]> {
     this.assertOpen();
-    const [hash, tenant] = this.keys(bucket, adjustment.tenant);
-    await ADJUST.run(this.redis, [hash, tenant], [
-      ...RedisLimiterStore.rates(bucket),
-      adjustment.tenantShare >= 1 ? 0 : adjustment.tenantShare,
-      adjustment.requests,
-      adjustment.tokens,
-      adjustment.tenantRequests,
-      adjustment.tenantTokens,
-    ]);
+    const reply = (await this.run(bucket, attempts, adjustments)) as number[];
+    if (!Array.isArray(reply) || reply.length !== attempts.length * 2) {
+      throw new WardenError('limiter_protocol', `admit.lua answered ${Array.isArray(reply) ? reply.length : typeof reply} values for ${attempts.length} attempts`);
+    }
+    return attempts.map((_, i): AdmitReply => {
+      const code = reply[2 * i] as number;
+      const us = reply[2 * i + 1] as number;
+      if (code === 0) return { admitted: true, waitMs: us / 1000 };
+      const reason = REASONS[code];
+      if (reason === undefined) throw new WardenError('limiter_protocol', `admit.lua answered an unknown code ${JSON.stringify(code)}`);
+      return { admitted: false, retryMs: us / 1000, reason };
+    });
+  }
+
+  async adjust(bucket: BucketSpec, adjustments: readonly Adjustment[]): Promise<void> {
+    this.assertOpen();
+    if (adjustments.length > 0) await this.run(bucket, [], adjustments);
   }
 
   async pause(bucket: BucketSpec, pauseMs: number): Promise<number> {
     this.assertOpen();
-    const [hash, , pause] = this.keys(bucket, '');
     const [rateR, rateT] = RedisLimiterStore.rates(bucket);
-    return Number(await PAUSE.run(this.redis, [hash, pause], [Math.max(1, Math.ceil(pauseMs)), rateR, rateT, this.channel, bucket.id]));
+    return Number(await PAUSE.run(this.redis, [this.key(bucket)], [Math.max(1, Math.ceil(pauseMs)), rateR, rateT, this.channel, bucket.id]));
   }
 
   async inspect(bucket: BucketSpec): Promise<BucketState> {
     this.assertOpen();
-    const [hash, , pause] = this.keys(bucket, '');
-    const reply = (await INSPECT.run(this.redis, [hash, pause], RedisLimiterStore.rates(bucket))) as [string, string, number, number, number, number];
+    const reply = (await INSPECT.run(this.redis, [this.key(bucket)], RedisLimiterStore.rates(bucket))) as [string, string, number, number, number, number];
     return {
       requests: Number(reply[0]),
       tokens: Number(reply[1]),

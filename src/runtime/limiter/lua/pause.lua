@@ -4,8 +4,7 @@
   pause ends (the provider just said its window is spent; a full burst would meet another 429),
   and every process is told at once so it can cancel the bookings it holds.
 
-  KEYS[1]  bucket hash (see admit.lua)
-  KEYS[2]  pause key
+  KEYS[1]  bucket hash (see admit.lua); `pu` holds the pause
 
   ARGV[1]  pause in ms (> 0)
   ARGV[2]  request refill per µs     ARGV[3]  token refill per µs
@@ -16,13 +15,13 @@
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
 local ms = tonumber(ARGV[1])
-local left = redis.call('PTTL', KEYS[2])
+local left = math.ceil(((tonumber(redis.call('HGET', KEYS[1], 'pu')) or 0) - now) / 1000)
 if left > ms then ms = left end
-redis.call('SET', KEYS[2], '1', 'PX', ms)
 local function fmt(x) return string.format('%.17g', x) end
 redis.call('HSET', KEYS[1],
   'r', fmt(-ms * 1000 * tonumber(ARGV[2])),
   't', fmt(-ms * 1000 * tonumber(ARGV[3])),
-  'ts', now)
+  'ts', now,
+  'pu', now + ms * 1000)
 redis.call('PUBLISH', ARGV[4], cjson.encode({ bucket = ARGV[5], ms = ms }))
 return ms
