@@ -1,37 +1,49 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import type { BreakerOutcomes, BreakerPolicy, BreakerStore } from '../../src/runtime/breaker/breaker-store.ts';
 import { BreakerClosedError, CircuitBreaker, type CircuitBreakerOptions } from '../../src/runtime/breaker/circuit-breaker.ts';
 import { RedisBreakerStore } from '../../src/runtime/breaker/redis-breaker-store.ts';
 import { startRedisServer, type RedisServer } from '../../src/stack/infra/redis-server.ts';
 import { freshPrefix, sleep } from './limiter-support.ts';
+
+/** The Redis store, with the outcomes of every record() call it receives written down. */
+class CountingBreakerStore implements BreakerStore {
+  readonly records: BreakerOutcomes[] = [];
+  admits = 0;
+  constructor(private readonly inner: RedisBreakerStore) {}
+  admit(provider: string, policy: BreakerPolicy) {
+    this.admits += 1;
+    return this.inner.admit(provider, policy);
+  }
+  record(provider: string, outcomes: BreakerOutcomes, policy: BreakerPolicy) {
+    this.records.push(outcomes);
+    return this.inner.record(provider, outcomes, policy);
+  }
+  inspect(provider: string, policy: BreakerPolicy) {
+    return this.inner.inspect(provider, policy);
+  }
+}
 
 describe('CircuitBreaker shared through Redis (real redis-server)', () => {
   let server: RedisServer;
   const clients: Redis[] = [];
   const breakers: CircuitBreaker[] = [];
 
-  /** A breaker on its own connection, as another process would have. */
-  const open = async (keyPrefix: string, options: Partial<CircuitBreakerOptions> = {}): Promise<CircuitBreaker> => {
+  /** A breaker on its own connection, as another process would have, with its store counted. */
+  const connect = (keyPrefix: string, options: Partial<CircuitBreakerOptions> = {}): { breaker: CircuitBreaker; store: CountingBreakerStore } => {
     const redis = new Redis(server.url, { maxRetriesPerRequest: 3 });
     redis.on('error', () => undefined);
     clients.push(redis);
-    const breaker = new CircuitBreaker({
-      store: new RedisBreakerStore({ redis, keyPrefix }),
-      provider: 'openai',
-      failureRateThreshold: 0.5,
-      minimumRequests: 4,
-      bucketMs: 1000,
-      windowMs: 10_000,
-      openMs: 300,
-      cacheMs: 0,
-      pollMs: 30,
-      jitterMs: 5,
-      ...options,
-    });
+    const store = new CountingBreakerStore(new RedisBreakerStore({ redis, keyPrefix }));
+    const breaker = new CircuitBreaker({ store, provider: 'openai', minimumRequests: 20, failureRateThreshold: 0.5, bucketMs: 1000, windowMs: 10_000, openMs: 5000, ...options });
     breakers.push(breaker);
-    return breaker;
+    return { breaker, store };
   };
+
+  /** For the state machine: no cache, quick re-checks, each awaited record() its own flush. */
+  const open = async (keyPrefix: string, options: Partial<CircuitBreakerOptions> = {}): Promise<CircuitBreaker> =>
+    connect(keyPrefix, { minimumRequests: 4, openMs: 300, cacheMs: 0, pollMs: 30, jitterMs: 5, flushMs: 0, failureFlushMs: 0, ...options }).breaker;
 
   before(async () => {
     server = await startRedisServer();
@@ -125,6 +137,75 @@ describe('CircuitBreaker shared through Redis (real redis-server)', () => {
     await assert.rejects(pending, BreakerClosedError);
   });
 
+  // Outcomes counted in the process and flushed in one call.
+
+  it('the outcomes of 50 concurrent calls are one store call; a failure makes it go sooner', async () => {
+    const { breaker, store } = connect(freshPrefix(), { flushMs: 150, failureFlushMs: 20, minimumRequests: 1000 });
+    const started = performance.now();
+    const states = await Promise.all(Array.from({ length: 50 }, () => breaker.record(true)));
+    const waited = performance.now() - started;
+    assert.deepEqual(store.records, [{ successes: 50, failures: 0 }]);
+    assert.ok(states.every((s) => s === 'closed'));
+    assert.ok(waited >= 140 && waited < 400, `successes waited for flushMs: ${Math.round(waited)} ms`);
+
+    const again = performance.now();
+    const mixed = [breaker.record(true), breaker.record(false), breaker.record(true)];
+    await Promise.all(mixed);
+    assert.ok(performance.now() - again < 120, `a failure flushes within failureFlushMs: ${Math.round(performance.now() - again)} ms`);
+    assert.deepEqual(store.records[1], { successes: 2, failures: 1 });
+    const status = await breaker.state();
+    assert.equal(status.requests, 53);
+    assert.equal(status.failures, 1);
+  });
+
+  it('under failures from two processes it opens within a few failure flushes, and both then wait', async (t) => {
+    const prefix = freshPrefix();
+    const a = connect(prefix, { cacheMs: 200 });
+    const b = connect(prefix, { cacheMs: 200 });
+    // Half the calls fail from the start, 100 outcomes/s per process: 20 calls are in the window
+    // after ~100 ms; the failures reach Redis within failureFlushMs (50) of happening.
+    const started = performance.now();
+    let openedAt = 0;
+    for (let i = 0; i < 60 && openedAt === 0; i += 1) {
+      for (const { breaker } of [a, b]) {
+        void breaker.record(i % 2 === 0).then((state) => {
+          if (state === 'open' && openedAt === 0) openedAt = performance.now();
+        });
+      }
+      await sleep(10);
+    }
+    await sleep(80);
+    assert.ok(openedAt > 0, 'it opened');
+    const tookMs = openedAt - started;
+    assert.ok(tookMs < 400, `opened ${Math.round(tookMs)} ms after the first failure`);
+    assert.equal((await a.breaker.state()).state, 'open');
+    const calls = a.store.records.length + b.store.records.length;
+    t.diagnostic(`opened after ${Math.round(tookMs)} ms, ${calls} store calls for the outcomes of both processes`);
+    assert.ok(calls <= 16, `${calls} store calls carried the outcomes`);
+
+    // Whoever flushed last learned it from the reply; the other trusts its 'closed' for cacheMs.
+    await sleep(200);
+    for (const { breaker } of [a, b]) {
+      const controller = new AbortController();
+      const admitting = breaker.admit(controller.signal);
+      const outcome = await Promise.race([admitting.then(() => 'passed'), sleep(100).then(() => 'waiting')]);
+      controller.abort(new Error('test over'));
+      await admitting.catch(() => undefined);
+      assert.equal(outcome, 'waiting');
+    }
+  });
+
+  it('close() flushes the outcomes it still counts', async () => {
+    const prefix = freshPrefix();
+    const { breaker, store } = connect(prefix, { flushMs: 60_000, minimumRequests: 1000 });
+    const recorded = Array.from({ length: 7 }, () => breaker.record(true));
+    await sleep(30);
+    assert.equal(store.records.length, 0, 'still counted in the process');
+    await Promise.all([breaker.close(), breaker.close()]);
+    assert.deepEqual(await Promise.all(recorded), Array(7).fill('closed'));
+    assert.equal((await connect(prefix).breaker.state()).requests, 7, 'the fleet sees all seven');
+  });
+
   it('checks its options at construction, naming the field', async () => {
     const redis = new Redis(server.url, { maxRetriesPerRequest: 1, lazyConnect: true });
     redis.on('error', () => undefined);
@@ -134,6 +215,9 @@ describe('CircuitBreaker shared through Redis (real redis-server)', () => {
     assert.throws(() => new CircuitBreaker({ store, provider: 'p', minimumRequests: 1.5 }), /options\.minimumRequests/);
     assert.throws(() => new CircuitBreaker({ store, provider: 'p', windowMs: 25_000 }), /options\.windowMs must be a whole multiple of bucketMs/);
     assert.throws(() => new CircuitBreaker({ store, provider: 'p', halfOpenProbes: 0 }), /options\.halfOpenProbes/);
+    assert.throws(() => new CircuitBreaker({ store, provider: 'p', flushMs: -1 }), /options\.flushMs must be a number of ms >= 0/);
+    assert.throws(() => new CircuitBreaker({ store, provider: 'p', failureFlushMs: Number.NaN }), /options\.failureFlushMs/);
+    assert.throws(() => new CircuitBreaker({ store, provider: 'p', clock: {} as never }), /options\.clock must be a Clock/);
     redis.disconnect();
   });
 });

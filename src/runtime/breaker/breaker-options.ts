@@ -1,4 +1,5 @@
 import { ValidationError } from '../../errors.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import type { BreakerPolicy, BreakerStore } from './breaker-store.ts';
 
 export interface CircuitBreakerOptions {
@@ -26,6 +27,16 @@ export interface CircuitBreakerOptions {
   pollMs?: number;
   /** Random extra delay on every re-check, so processes do not come back in step. Default 50. */
   jitterMs?: number;
+  /**
+   * While closed, outcomes are counted in this process and flushed to the store in one call: at
+   * most this long after the first success counted. Each flush's reply refreshes the 'closed'
+   * answer, so keep it under `cacheMs`. Default 500.
+   */
+  flushMs?: number;
+  /** ...and at most this long after a failure, so the breaker still opens fast. Default 50. */
+  failureFlushMs?: number;
+  /** Default: the system clock. Only `monotonicMs` is used (the age of a cached answer, flush deadlines). */
+  clock?: Clock;
   /** Default Math.random. */
   random?: () => number;
   /** Store failures of `record()`. Default: ignored. */
@@ -39,6 +50,9 @@ export interface ResolvedBreakerOptions {
   cacheMs: number;
   pollMs: number;
   jitterMs: number;
+  flushMs: number;
+  failureFlushMs: number;
+  clock: Clock;
   random: () => number;
   onError: (error: unknown) => void;
 }
@@ -54,6 +68,8 @@ export const BREAKER_DEFAULTS = {
   cacheMs: 1000,
   pollMs: 1000,
   jitterMs: 50,
+  flushMs: 500,
+  failureFlushMs: 50,
 } as const;
 
 function invalid(field: string, expected: string, value: unknown): never {
@@ -80,6 +96,8 @@ export function resolveBreakerOptions(options: CircuitBreakerOptions): ResolvedB
   const openMs = num(options, 'openMs', positiveInt, 'an integer number of ms >= 1');
   const halfOpenProbes = num(options, 'halfOpenProbes', positiveInt, 'an integer >= 1');
   const probeTimeoutMs = num(options, 'probeTimeoutMs', positiveInt, 'an integer number of ms >= 1');
+  const clock = options.clock ?? systemClock;
+  if (clock === null || typeof clock !== 'object' || typeof clock.monotonicMs !== 'function') invalid('clock', 'a Clock', typeof clock);
   const random = options.random ?? Math.random;
   const onError = options.onError ?? (() => undefined);
   if (typeof random !== 'function') invalid('random', 'a function', typeof random);
@@ -91,6 +109,9 @@ export function resolveBreakerOptions(options: CircuitBreakerOptions): ResolvedB
     cacheMs: num(options, 'cacheMs', (n) => n >= 0, 'a number of ms >= 0'),
     pollMs: num(options, 'pollMs', (n) => n >= 1, 'a number of ms >= 1'),
     jitterMs: num(options, 'jitterMs', (n) => n >= 0, 'a number of ms >= 0'),
+    flushMs: num(options, 'flushMs', (n) => n >= 0, 'a number of ms >= 0'),
+    failureFlushMs: num(options, 'failureFlushMs', (n) => n >= 0, 'a number of ms >= 0'),
+    clock,
     random,
     onError,
   };

@@ -29,9 +29,15 @@ export interface BreakerStatus {
   readonly probesInFlight: number;
 }
 
+/** Outcomes of provider calls, counted since the last flush. */
+export interface BreakerOutcomes {
+  readonly successes: number;
+  readonly failures: number;
+}
+
 export interface BreakerStore {
   admit(provider: string, policy: BreakerPolicy): Promise<BreakerAdmitReply>;
-  /** Records one outcome; resolves with the state after it. */
-  record(provider: string, success: boolean, policy: BreakerPolicy): Promise<BreakerState>;
+  /** Records a batch of outcomes (at least one); resolves with the state after it. */
+  record(provider: string, outcomes: BreakerOutcomes, policy: BreakerPolicy): Promise<BreakerState>;
   inspect(provider: string, policy: BreakerPolicy): Promise<BreakerStatus>;
 }

@@ -3,6 +3,7 @@ import { ValidationError, WardenError } from '../../errors.ts';
 import { abortableSleep } from '../limiter/abortable-sleep.ts';
 import { resolveBreakerOptions, type CircuitBreakerOptions, type ResolvedBreakerOptions } from './breaker-options.ts';
 import type { BreakerState, BreakerStatus } from './breaker-store.ts';
+import { OutcomeTally } from './outcome-tally.ts';
 
 export type { BreakerState, BreakerStatus } from './breaker-store.ts';
 export type { CircuitBreakerOptions } from './breaker-options.ts';
@@ -40,8 +41,11 @@ interface Waiter {
  * it, a failure opens it again. While it is not closed, `admit()` waits: jobs wait, they are not
  * failed. Only transient provider failures should be recorded as failures; the caller decides.
  *
- * Store traffic stays small: a 'closed' answer is trusted for `cacheMs` (every `record()` reply
- * refreshes it), and the waiters of this process share one store call per re-check.
+ * Store traffic stays small: a 'closed' answer is trusted for `cacheMs` (every flush's reply
+ * refreshes it), the waiters of this process share one store call per re-check, and while it is
+ * closed the outcomes of this process are counted and flushed in one call, within `flushMs` of
+ * a success and `failureFlushMs` of a failure. While half-open an outcome (a probe's verdict)
+ * goes at once.
  */
 export class CircuitBreaker {
   readonly provider: string;
@@ -52,6 +56,11 @@ export class CircuitBreaker {
   private pumping = false;
   private wake: (() => void) | undefined;
   private closing: Promise<void> | undefined;
+  private readonly tally = new OutcomeTally();
+  private flushTimer: NodeJS.Timeout | undefined;
+  /** Monotonic ms the pending flush is due at. */
+  private flushAt = Infinity;
+  private readonly flushes = new Set<Promise<void>>();
 
   constructor(options: CircuitBreakerOptions) {
     this.options = resolveBreakerOptions(options);
@@ -64,7 +73,7 @@ export class CircuitBreaker {
     if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.closing !== undefined) return Promise.reject(new BreakerClosedError());
     const cached = this.cached;
-    if (cached?.state === 'closed' && performance.now() - cached.at < this.options.cacheMs && this.waiters.length === 0) {
+    if (cached?.state === 'closed' && this.options.clock.monotonicMs() - cached.at < this.options.cacheMs && this.waiters.length === 0) {
       return Promise.resolve({ probe: false });
     }
     return new Promise<BreakerAdmission>((resolve, reject) => {
@@ -105,15 +114,15 @@ export class CircuitBreaker {
             return;
           }
           if (reply.kind === 'pass') {
-            this.cached = { state: 'closed', at: performance.now() };
+            this.cached = { state: 'closed', at: this.options.clock.monotonicMs() };
             for (const waiter of this.waiters.splice(0)) this.settle(waiter, { admission: { probe: false } });
           } else if (reply.kind === 'probe') {
-            this.cached = { state: 'half_open', at: performance.now() };
+            this.cached = { state: 'half_open', at: this.options.clock.monotonicMs() };
             const waiter = this.waiters.shift();
             // A probe permit for a waiter that left meanwhile frees itself after probeTimeoutMs.
             if (waiter !== undefined) this.settle(waiter, { admission: { probe: true } });
           } else {
-            this.cached = { state: reply.state, at: performance.now() };
+            this.cached = { state: reply.state, at: this.options.clock.monotonicMs() };
             const { pollMs, jitterMs, random } = this.options;
             const waitMs = reply.state === 'open' ? reply.waitMs : Math.min(reply.waitMs, pollMs);
             await this.sleep(waitMs + random() * jitterMs);
@@ -141,21 +150,50 @@ export class CircuitBreaker {
 
   /**
    * Records the outcome of one provider call (`false` only for transient provider failures).
-   * Resolves with the state after it; never rejects for a store failure (that goes to
-   * `onError`, and the last known state is returned).
+   * Resolves with the state after the flush that carried it; never rejects for a store failure
+   * (that goes to `onError`, and the last known state is returned).
    */
-  async record(success: boolean): Promise<BreakerState> {
+  record(success: boolean): Promise<BreakerState> {
     if (typeof success !== 'boolean') throw new ValidationError('breaker_request_invalid', `CircuitBreaker.record: success must be a boolean, got ${String(success)}`);
-    try {
-      const state = await this.options.store.record(this.provider, success, this.options.policy);
-      const previous = this.cached?.state;
-      this.cached = { state, at: performance.now() };
-      if (state !== previous) this.wake?.();
-      return state;
-    } catch (error) {
-      this.options.onError(error);
-      return this.cached?.state ?? 'closed';
+    const promise = this.tally.add(success);
+    const { clock, flushMs, failureFlushMs } = this.options;
+    const state = this.cached?.state ?? 'closed';
+    // A half-open verdict decides for the fleet: it goes at once. While open the store ignores
+    // outcomes (the calls started before it opened), so they need no hurry either.
+    if (state === 'half_open' || this.closing !== undefined) {
+      this.flush();
+    } else {
+      const due = clock.monotonicMs() + (success && state === 'closed' ? flushMs : failureFlushMs);
+      if (due < this.flushAt) {
+        clearTimeout(this.flushTimer);
+        this.flushAt = due;
+        this.flushTimer = setTimeout(() => this.flush(), due - clock.monotonicMs());
+      }
     }
+    return promise;
+  }
+
+  /** Sends the outcomes counted so far in one store call. */
+  private flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    this.flushAt = Infinity;
+    const batch = this.tally.take();
+    if (batch === undefined) return;
+    const flushing = (async () => {
+      let state: BreakerState;
+      try {
+        state = await this.options.store.record(this.provider, batch.outcomes, this.options.policy);
+        const previous = this.cached?.state;
+        this.cached = { state, at: this.options.clock.monotonicMs() };
+        if (state !== previous) this.wake?.();
+      } catch (error) {
+        this.options.onError(error);
+        state = this.cached?.state ?? 'closed';
+      }
+      batch.settle(state);
+    })().finally(() => this.flushes.delete(flushing));
+    this.flushes.add(flushing);
   }
 
   /** The fleet-wide state, read from the store. */
@@ -164,11 +202,16 @@ export class CircuitBreaker {
     return { provider: this.provider, ...status, failureRate: status.requests === 0 ? 0 : status.failures / status.requests };
   }
 
-  /** Rejects every waiter with BreakerClosedError. Safe to call twice. The store is not closed. */
+  /**
+   * Rejects every waiter with BreakerClosedError, flushes the outcomes counted so far and waits
+   * for the flushes in flight. Safe to call twice. The store is not closed.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.closeController.abort(new BreakerClosedError());
       for (const waiter of this.waiters.splice(0)) this.settle(waiter, { error: new BreakerClosedError() });
+      this.flush();
+      await Promise.allSettled([...this.flushes]);
     })();
     return this.closing;
   }

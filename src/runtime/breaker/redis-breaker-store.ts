@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { ValidationError, WardenError } from '../../errors.ts';
 import { LuaScript } from '../limiter/lua-script.ts';
-import type { BreakerAdmitReply, BreakerPolicy, BreakerState, BreakerStatus, BreakerStore } from './breaker-store.ts';
+import type { BreakerAdmitReply, BreakerOutcomes, BreakerPolicy, BreakerState, BreakerStatus, BreakerStore } from './breaker-store.ts';
 
 const LUA = new URL('./lua/', import.meta.url);
 const ADMIT = LuaScript.fromFile('admit', LUA);
@@ -22,7 +22,7 @@ function state(value: unknown): BreakerState {
   return value as BreakerState;
 }
 
-/** Breaker state per provider: a state hash and a rolling-window hash, in one hash slot. */
+/** Breaker state per provider: one hash holding the state and the rolling window. */
 export class RedisBreakerStore implements BreakerStore {
   private readonly redis: Redis;
   private readonly prefix: string;
@@ -38,23 +38,22 @@ export class RedisBreakerStore implements BreakerStore {
     this.prefix = options.keyPrefix ?? 'warden:';
   }
 
-  private keys(provider: string): [string, string] {
-    const base = `${this.prefix}brk:{${encodeURIComponent(provider)}}`;
-    return [`${base}:s`, `${base}:w`];
+  private key(provider: string): string {
+    return `${this.prefix}brk:{${encodeURIComponent(provider)}}:s`;
   }
 
   async admit(provider: string, policy: BreakerPolicy): Promise<BreakerAdmitReply> {
-    const [stateKey] = this.keys(provider);
-    const reply = (await ADMIT.run(this.redis, [stateKey], [policy.halfOpenProbes, policy.probeTimeoutMs])) as [number, number, string];
+    const reply = (await ADMIT.run(this.redis, [this.key(provider)], [policy.halfOpenProbes, policy.probeTimeoutMs])) as [number, number, string];
     if (reply[0] === 1) return { kind: 'pass' };
     if (reply[0] === 2) return { kind: 'probe' };
     const s = state(reply[2]);
     return { kind: 'wait', waitMs: Math.max(0, reply[1]), state: s === 'closed' ? 'open' : s };
   }
 
-  async record(provider: string, success: boolean, policy: BreakerPolicy): Promise<BreakerState> {
-    const reply = (await RECORD.run(this.redis, this.keys(provider), [
-      success ? 1 : 0,
+  async record(provider: string, outcomes: BreakerOutcomes, policy: BreakerPolicy): Promise<BreakerState> {
+    const reply = (await RECORD.run(this.redis, [this.key(provider)], [
+      outcomes.successes,
+      outcomes.failures,
       policy.bucketMs,
       policy.windowBuckets,
       policy.failureRateThreshold,
@@ -65,7 +64,7 @@ export class RedisBreakerStore implements BreakerStore {
   }
 
   async inspect(provider: string, policy: BreakerPolicy): Promise<BreakerStatus> {
-    const reply = (await INSPECT.run(this.redis, this.keys(provider), [policy.bucketMs, policy.windowBuckets])) as [string, number, number, number, number];
+    const reply = (await INSPECT.run(this.redis, [this.key(provider)], [policy.bucketMs, policy.windowBuckets])) as [string, number, number, number, number];
     return { state: state(reply[0]), requests: reply[1], failures: reply[2], openForMs: reply[3], probesInFlight: reply[4] };
   }
 }

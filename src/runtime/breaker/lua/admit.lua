@@ -6,6 +6,7 @@
   KEYS[1]  state hash  st: 'closed' | 'open' | 'half_open' (missing: closed)
                        until: ms (Redis TIME) when an open breaker may probe
                        probes: permits handed out in this half-open round; since: ms the round began
+                       (and the rolling window, see record.lua; not read here)
 
   ARGV[1]  probes allowed at once in half-open (>= 1)
   ARGV[2]  probe timeout, ms
