@@ -43,7 +43,7 @@ describe('parseConfig: defaults', () => {
       backoffMaxMs: 60000,
     });
     assert.deepEqual(config.recordStore, { baseUrl: 'http://127.0.0.1:9100', timeoutMs: 10000, connections: 256, maxConflictRetries: 5 });
-    assert.deepEqual(config.actor, { concurrency: 64 });
+    assert.deepEqual(config.actor, { concurrency: 64, bulkWaiting: 0 });
     assert.deepEqual(config.supervisor, { drainTimeoutMs: 90000, handoffTimeoutMs: 30000 });
     assert.deepEqual(config.ingest, { host: '127.0.0.1', port: 8080 });
     assert.deepEqual(config.metrics, { namespace: 'Warden', output: '-', flushIntervalMs: 10000 });
