@@ -55,12 +55,13 @@ export class Generation {
     const request: GenerationRequest = { ...job.request, inputs, ...(context === undefined ? {} : { context }) };
     const prepared = await this.deps.prepare({ kind: 'prepare', template, request }, signal);
     const ticket = await this.deps.gate.admit({ tenant: job.tenant, priority: job.priority, estimatedTokens: prepared.estimatedTokens, signal });
-    const ownValues = [...Object.values(inputs).filter((v): v is string => typeof v === 'string'), ...(context === undefined ? [] : [context])];
+    // The job waits here (for the limiter, then the LLM) holding only the messages it sends and
+    // where its own values lie in them: neither the context nor a joined copy of the prompt.
     const quality: OutputCheckOptions = {
       maxLength: job.request.output?.max_length ?? DEFAULT_MAX_LENGTH,
       format: job.request.output?.format ?? 'text',
-      prompt: prepared.messages.map((message) => message.content).join('\n'),
-      ownValues,
+      prompt: prepared.messages.map((message) => message.content),
+      ownMarks: prepared.ownMarks,
     };
     return { prepared, maxTokens: template.max_tokens, ticket, quality };
   }

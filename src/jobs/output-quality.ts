@@ -1,5 +1,8 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ValidationError } from '../errors.ts';
+import { DEFAULT_ECHO_THRESHOLDS, echoCoverage, normalize, normalizedPrompt, ownValueRanges, rangesAtLeast, withoutOwnValues, type EchoThresholds } from './prompt-echo.ts';
+
+export { DEFAULT_ECHO_THRESHOLDS, type EchoThresholds } from './prompt-echo.ts';
 
 /**
  * The data-quality gate every LLM output passes before a write-back. Pure (no I/O, no clock), so
@@ -14,26 +17,17 @@ export type OutputCheckCode = 'empty_output' | 'output_too_long' | 'invalid_utf8
 
 export type OutputCheck = { ok: true } | { ok: false; code: OutputCheckCode; message: string };
 
-/** When an output counts as an echo of its prompt (see `checkOutput`). */
-export interface EchoThresholds {
-  /** A copy counts once it is at least this many characters long. Default 40. */
-  windowChars: number;
-  /** A single copied span this long is an echo, whatever else the output says. Default 200. */
-  maxSpanChars: number;
-  /** Copied spans covering this fraction of the output make it an echo. Default 0.5. */
-  maxCopiedRatio: number;
-}
-
-export const DEFAULT_ECHO_THRESHOLDS: EchoThresholds = { windowChars: 40, maxSpanChars: 200, maxCopiedRatio: 0.5 };
-
 export interface OutputCheckOptions {
   /** The field's limit, in characters (Unicode code points). */
   maxLength: number;
   format: OutputFormat;
   /** For `format: 'json'`: the JSON Schema the parsed output must satisfy. */
   jsonSchema?: object;
-  /** The rendered prompt the output answers (system and user messages, joined). */
-  prompt: string;
+  /**
+   * The rendered prompt the output answers: its text (system and user messages joined by
+   * newlines), or the messages' contents, read as joined. Passing the contents spares a copy.
+   */
+  prompt: string | readonly string[];
   /** Values of other records that must not appear in this output (case-insensitive). */
   otherRecordValues?: string[];
   /**
@@ -43,9 +37,30 @@ export interface OutputCheckOptions {
    * instructions is an echo.
    */
   ownValues?: string[];
+  /** `ownValues` located in this prompt once by `markOwnValues`; given instead of `ownValues`. */
+  ownMarks?: OwnValueMarks;
   echo?: Partial<EchoThresholds>;
   /** Other records' values shorter than this are too common to mean a leak. Default 6. */
   foreignMinChars?: number;
+}
+
+/**
+ * A record's own values as the checks need them, computed once when the prompt is rendered (on
+ * a worker thread), so a job waiting for its answer keeps no copy of the values themselves.
+ */
+export interface OwnValueMarks {
+  /** Where own values lie in the normalized prompt: sorted, disjoint [start, end) pairs, flat. */
+  ranges: number[];
+  /** Own values (normalized, lower case) the prompt does not contain: they are not another record's data either. */
+  absent: string[];
+}
+
+/** Locates `ownValues` in `prompt` for `OutputCheckOptions.ownMarks`. */
+export function markOwnValues(prompt: string | readonly string[], ownValues: readonly string[]): OwnValueMarks {
+  const text = normalizedPrompt(typeof prompt === 'string' ? [prompt] : prompt);
+  const lower = text.toLowerCase();
+  const absent = [...new Set(ownValues.map((value) => normalize(value).toLowerCase()))].filter((value) => !lower.includes(value));
+  return { ranges: ownValueRanges(text, ownValues), absent };
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -65,10 +80,6 @@ function codePoints(text: string, stopAfter: number): number {
     if (count > stopAfter) break;
   }
   return count;
-}
-
-function normalize(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
 }
 
 /**
@@ -119,9 +130,10 @@ interface ResolvedOptions {
   maxLength: number;
   format: OutputFormat;
   jsonSchema: object | undefined;
-  prompt: string;
+  prompt: readonly string[];
   otherRecordValues: string[];
   ownValues: string[];
+  ownMarks: OwnValueMarks | undefined;
   echo: EchoThresholds;
   foreignMinChars: number;
 }
@@ -145,7 +157,16 @@ function checkOptions(options: OutputCheckOptions): ResolvedOptions {
   // Compiled (once per schema object) before any output is looked at: a broken schema is a
   // configuration error whatever the output.
   if (jsonSchema !== undefined) validatorFor(jsonSchema);
-  if (typeof prompt !== 'string') throw optionError('options.prompt must be a string');
+  if (typeof prompt !== 'string' && !(Array.isArray(prompt) && prompt.every((part) => typeof part === 'string'))) {
+    throw optionError('options.prompt must be a string or an array of strings');
+  }
+  const { ownMarks } = options;
+  if (ownMarks !== undefined) {
+    if (options.ownValues !== undefined) throw optionError('options.ownMarks replaces options.ownValues: give one of them');
+    const ranges = ownMarks?.ranges;
+    if (!Array.isArray(ranges) || ranges.length % 2 !== 0 || ranges.some((v) => !Number.isInteger(v))) throw optionError('options.ownMarks.ranges must be integer pairs');
+    stringList(ownMarks.absent, 'ownMarks.absent');
+  }
   const echo = { ...DEFAULT_ECHO_THRESHOLDS, ...options.echo };
   if (!Number.isInteger(echo.windowChars) || echo.windowChars < 8) throw optionError('options.echo.windowChars must be an integer >= 8');
   if (!Number.isInteger(echo.maxSpanChars) || echo.maxSpanChars < echo.windowChars) throw optionError('options.echo.maxSpanChars must be an integer >= windowChars');
@@ -156,9 +177,10 @@ function checkOptions(options: OutputCheckOptions): ResolvedOptions {
     maxLength,
     format,
     jsonSchema,
-    prompt,
+    prompt: typeof prompt === 'string' ? [prompt] : prompt,
     otherRecordValues: stringList(options.otherRecordValues, 'otherRecordValues'),
     ownValues: stringList(options.ownValues, 'ownValues'),
+    ownMarks,
     echo,
     foreignMinChars,
   };
@@ -207,71 +229,19 @@ function checkJson(text: string, schema: object | undefined): OutputCheck {
   return fail('invalid_json', `output does not match the field's JSON schema: ${where} ${first?.message ?? 'is invalid'}`);
 }
 
-// Polynomial rolling hash mod a Mersenne prime; every intermediate product stays below 2^53.
-const MOD = 2_147_483_647;
-const BASE = 65_599;
-
-function powMod(base: number, exp: number): number {
-  let result = 1;
-  for (let i = 0; i < exp; i += 1) result = (result * base) % MOD;
-  return result;
-}
-
-/** Each window of `k` code units in `text`, by hash, mapped to where it first occurs. */
-function indexWindows(text: string, k: number): Map<number, number> {
-  const index = new Map<number, number>();
-  if (text.length < k) return index;
-  const high = powMod(BASE, k - 1);
-  let hash = 0;
-  for (let i = 0; i < k; i += 1) hash = (hash * BASE + text.charCodeAt(i)) % MOD;
-  index.set(hash, 0);
-  for (let i = k; i < text.length; i += 1) {
-    hash = (hash - ((text.charCodeAt(i - k) * high) % MOD) + MOD) % MOD;
-    hash = (hash * BASE + text.charCodeAt(i)) % MOD;
-    if (!index.has(hash)) index.set(hash, i - k + 1);
-  }
-  return index;
-}
-
-/** Marks every output position covered by a window that occurs in `source`. */
-function coverage(output: string, source: string, k: number): Uint8Array {
-  const covered = new Uint8Array(output.length);
-  if (output.length < k || source.length < k) return covered;
-  const index = indexWindows(source, k);
-  const high = powMod(BASE, k - 1);
-  let hash = 0;
-  for (let i = 0; i < k; i += 1) hash = (hash * BASE + output.charCodeAt(i)) % MOD;
-  let coveredUntil = 0;
-  for (let start = 0; start + k <= output.length; start += 1) {
-    if (start > 0) {
-      hash = (hash - ((output.charCodeAt(start - 1) * high) % MOD) + MOD) % MOD;
-      hash = (hash * BASE + output.charCodeAt(start + k - 1)) % MOD;
-    }
-    const at = index.get(hash);
-    if (at === undefined) continue;
-    const window = output.slice(start, start + k);
-    // A hash hit is verified; on a collision with the first occurrence, search for the window.
-    if (!source.startsWith(window, at) && !source.includes(window)) continue;
-    for (let j = Math.max(start, coveredUntil); j < start + k; j += 1) covered[j] = 1;
-    coveredUntil = start + k;
-  }
-  return covered;
-}
-
-function escapedForms(value: string): string[] {
-  const normalized = normalize(value);
-  return [normalized, normalize(JSON.stringify(value).slice(1, -1))].filter((form) => form.length > 0);
-}
-
 function findEcho(text: string, opts: ResolvedOptions): OutputCheck | undefined {
   const { windowChars, maxSpanChars, maxCopiedRatio } = opts.echo;
   const output = normalize(text);
-  const prompt = normalize(opts.prompt);
-  if (output.length < windowChars || prompt.length < windowChars) return undefined;
-  const covered = coverage(output, prompt, windowChars);
+  // Too short to be a copy: the prompt is not read at all.
+  if (output.length < windowChars) return undefined;
+  // Longest first, so a value containing another is set apart whole. Short values stay: removing
+  // every "1" or "yes" would shred the instructions and hide a real echo of them.
+  const ranges = opts.ownMarks?.ranges ?? (opts.ownValues.length > 0 ? ownValueRanges(normalizedPrompt(opts.prompt), opts.ownValues) : []);
+  const own = rangesAtLeast(ranges, Math.min(16, windowChars));
+  const coverage = echoCoverage(output, opts.prompt, windowChars, own);
   let longest = 0;
   let run = 0;
-  for (const mark of covered) {
+  for (const mark of coverage.covered) {
     run = mark ? run + 1 : 0;
     if (run > longest) longest = run;
   }
@@ -279,16 +249,13 @@ function findEcho(text: string, opts: ResolvedOptions): OutputCheck | undefined 
     return fail('prompt_echo', `output repeats ${longest} consecutive characters of its prompt (limit ${maxSpanChars - 1})`);
   }
   if (longest === 0) return undefined;
-  let instructions = prompt;
-  // Longest first, so a value containing another is removed whole. Short values stay: removing
-  // every "1" or "yes" would shred the instructions and hide a real echo of them.
-  const minOwn = Math.min(16, windowChars);
-  const own = opts.ownValues
-    .flatMap(escapedForms)
-    .filter((form) => form.length >= minOwn)
-    .sort((a, b) => b.length - a.length);
-  for (const value of own) instructions = instructions.split(value).join('\u0000');
-  const copied = instructions === prompt ? covered : coverage(output, instructions, windowChars);
+  let { copied } = coverage;
+  // The instructions are the prompt with each own value cut out and a U+0000 in its place: only
+  // an output holding U+0000 itself can match a window across such a cut, so only then is the
+  // cut prompt built and read again.
+  if (own.length > 0 && output.includes('\u0000')) {
+    copied = echoCoverage(output, [withoutOwnValues(normalizedPrompt(opts.prompt), own)], windowChars, []).covered;
+  }
   let copiedChars = 0;
   for (const mark of copied) copiedChars += mark;
   const ratio = copiedChars / output.length;
@@ -301,8 +268,8 @@ function findEcho(text: string, opts: ResolvedOptions): OutputCheck | undefined 
 function checkForeign(text: string, opts: ResolvedOptions): OutputCheck {
   if (opts.otherRecordValues.length === 0) return { ok: true };
   const output = normalize(text).toLowerCase();
-  const prompt = normalize(opts.prompt).toLowerCase();
-  const own = new Set(opts.ownValues.map((value) => normalize(value).toLowerCase()));
+  const prompt = normalizedPrompt(opts.prompt).toLowerCase();
+  const own = new Set(opts.ownMarks ? opts.ownMarks.absent : opts.ownValues.map((value) => normalize(value).toLowerCase()));
   for (let i = 0; i < opts.otherRecordValues.length; i += 1) {
     const value = normalize(opts.otherRecordValues[i] as string).toLowerCase();
     if (value.length < opts.foreignMinChars || own.has(value)) continue;

@@ -1,4 +1,5 @@
 import type { GenerationRequest } from '../../jobs/generation-request.ts';
+import { markOwnValues, type OwnValueMarks } from '../../jobs/output-quality.ts';
 import { renderPrompt, type PromptTemplate } from '../../jobs/prompt-template.ts';
 import { estimateChatTokens } from '../../jobs/token-estimate.ts';
 
@@ -11,15 +12,34 @@ export interface PrepareTask {
 export interface PreparedPrompt {
   messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }>;
   estimatedTokens: number;
+  /**
+   * The request's own values (string inputs, context) located in the prompt for the data-quality
+   * gate: the job then keeps the messages it sends and nothing else of its payload.
+   */
+  ownMarks: OwnValueMarks;
 }
 
 export type CpuTask = PrepareTask;
 
+/** The values of its own record a request's prompt carries: an answer may quote them. */
+export function ownValues(request: GenerationRequest): string[] {
+  const values = Object.values(request.inputs).filter((value): value is string => typeof value === 'string');
+  return request.context === undefined ? values : [...values, request.context];
+}
+
 /**
  * The CPU-bound work of one job, as plain functions of plain data: they run the same inline or in
- * a worker thread. Rendering a 64 KB prompt and estimating its tokens is the bulk of it.
+ * a worker thread. Rendering a 64 KB prompt, estimating its tokens and locating the record's own
+ * values in it is the bulk of it.
  */
 export function runCpuTask(task: CpuTask): PreparedPrompt {
   const messages = renderPrompt(task.template, task.request);
-  return { messages, estimatedTokens: estimateChatTokens(messages, task.template.max_tokens) };
+  return {
+    messages,
+    estimatedTokens: estimateChatTokens(messages, task.template.max_tokens),
+    ownMarks: markOwnValues(
+      messages.map((message) => message.content),
+      ownValues(task.request),
+    ),
+  };
 }
