@@ -1,6 +1,6 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ValidationError } from '../errors.ts';
-import { DEFAULT_ECHO_THRESHOLDS, echoCoverage, normalize, normalizedPrompt, ownValueRanges, rangesAtLeast, withoutOwnValues, type EchoThresholds } from './prompt-echo.ts';
+import { DEFAULT_ECHO_THRESHOLDS, echoCoverage, normalize, normalizedPrompt, ownValueForms, ownValueRanges, rangesAtLeast, rangesOfForms, withoutOwnValues, type EchoThresholds } from './prompt-echo.ts';
 
 export { DEFAULT_ECHO_THRESHOLDS, type EchoThresholds } from './prompt-echo.ts';
 
@@ -59,8 +59,10 @@ export interface OwnValueMarks {
 export function markOwnValues(prompt: string | readonly string[], ownValues: readonly string[]): OwnValueMarks {
   const text = normalizedPrompt(typeof prompt === 'string' ? [prompt] : prompt);
   const lower = text.toLowerCase();
-  const absent = [...new Set(ownValues.map((value) => normalize(value).toLowerCase()))].filter((value) => !lower.includes(value));
-  return { ranges: ownValueRanges(text, ownValues), absent };
+  // Each value normalized once (a 64 KB context is one of them), for both uses.
+  const forms = ownValueForms(ownValues);
+  const absent = [...new Set(forms.map((form) => form.plain.toLowerCase()))].filter((value) => !lower.includes(value));
+  return { ranges: rangesOfForms(text, forms), absent };
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -29,8 +29,24 @@ export function isSpace(c: number): boolean {
   return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
 }
 
+/**
+ * Whitespace that is not already a lone space: a run starting with another whitespace character,
+ * or a space followed by more. Prose is full of lone spaces; replacing each with itself would
+ * rebuild a 64 KB context thousands of times over.
+ */
+const UNNORMALIZED_SPACE = /[^\S ]\s*| \s+/g;
+
+/** Whitespace runs collapsed to one space, ends trimmed (as `text.replace(/\s+/g, ' ').trim()`). */
 export function normalize(text: string): string {
-  return text.replace(/\s+/g, ' ').trim();
+  return text.replace(UNNORMALIZED_SPACE, ' ').trim();
+}
+
+/** Characters `JSON.stringify` escapes: quote, backslash, controls, surrogates (lone ones). */
+const JSON_ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** `value` as it sits inside a JSON string literal; the value itself when nothing needs escaping. */
+export function jsonEscaped(value: string): string {
+  return JSON_ESCAPED.test(value) ? JSON.stringify(value).slice(1, -1) : value;
 }
 
 /** The prompt as the checks read it: its parts joined by newlines, whitespace runs collapsed. */
@@ -239,29 +255,51 @@ export function echoCoverage(output: string, parts: readonly string[], k: number
  * overlapping one already taken. Sorted, disjoint [start, end) pairs, flat.
  */
 export function ownValueRanges(prompt: string, ownValues: readonly string[]): number[] {
-  const forms = ownValues
-    .flatMap((value) => [normalize(value), normalize(JSON.stringify(value).slice(1, -1))])
+  return rangesOfForms(prompt, ownValueForms(ownValues));
+}
+
+/** Each own value normalized, and its JSON-escaped form when that differs: how it may sit in a prompt. */
+export function ownValueForms(ownValues: readonly string[]): Array<{ plain: string; escaped?: string }> {
+  return ownValues.map((value) => {
+    const escaped = jsonEscaped(value);
+    return escaped === value ? { plain: normalize(value) } : { plain: normalize(value), escaped: normalize(escaped) };
+  });
+}
+
+/** `ownValueRanges` of values already turned into their forms (`ownValueForms`). */
+export function rangesOfForms(prompt: string, values: ReadonlyArray<{ plain: string; escaped?: string }>): number[] {
+  const forms = values
+    .flatMap((value) => (value.escaped === undefined ? [value.plain] : [value.plain, value.escaped]))
     .filter((form) => form.length >= MIN_WINDOW_CHARS)
     .sort((a, b) => b.length - a.length);
-  // taken[i]: one past the end of the occurrence covering position i, 0 when free.
-  const taken = new Int32Array(prompt.length);
-  const found: Array<[number, number]> = [];
+  // Occurrences taken so far, sorted by start and disjoint: a few per value, so a binary search
+  // beats marking every position of a 64 KB context.
+  const starts: number[] = [];
+  const ends: number[] = [];
   for (const form of forms) {
     let from = 0;
     for (let at = prompt.indexOf(form, from); at !== -1; at = prompt.indexOf(form, from)) {
-      let blockedUntil = 0;
-      for (let i = at + form.length - 1; i >= at && blockedUntil === 0; i -= 1) blockedUntil = taken[i] as number;
-      if (blockedUntil > 0) {
+      const end = at + form.length;
+      // The last taken occurrence starting before this one ends; it overlaps when it ends after `at`.
+      let low = 0;
+      let high = starts.length;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        if ((starts[mid] as number) < end) low = mid + 1;
+        else high = mid;
+      }
+      const last = low - 1;
+      if (last >= 0 && (ends[last] as number) > at) {
         // Any occurrence starting before that end overlaps the same taken one.
-        from = blockedUntil;
+        from = ends[last] as number;
         continue;
       }
-      taken.fill(at + form.length, at, at + form.length);
-      found.push([at, at + form.length]);
-      from = at + form.length;
+      starts.splice(low, 0, at);
+      ends.splice(low, 0, end);
+      from = end;
     }
   }
-  return found.sort((a, b) => a[0] - b[0]).flat();
+  return starts.flatMap((at, i) => [at, ends[i] as number]);
 }
 
 /** The pairs of `ownValueRanges` for values of at least `minChars` characters. */
