@@ -1,11 +1,11 @@
 import type { GenerationRequest } from '../jobs/generation-request.ts';
 import type { JobRecord } from '../jobs/job-record.ts';
 import type { PromptTemplate } from '../jobs/prompt-template.ts';
-import type { CpuTask, PreparedPrompt } from '../runtime/cpu/cpu-tasks.ts';
+import type { PrepareTask, PreparedPrompt } from '../runtime/cpu/cpu-tasks.ts';
 import { LlmCallError, type Completion, type LlmProvider } from '../runtime/llm-provider.ts';
 import type { PayloadStore } from '../runtime/payload-store.ts';
 import type { GateTicket, LlmGate } from './llm-gate.ts';
-import { checkOutput, type OutputCheckOptions } from '../jobs/output-quality.ts';
+import { checkOutput, type OutputCheck, type OutputCheckOptions } from '../jobs/output-quality.ts';
 import type { AccessLog } from '../runtime/access-log/access-log.ts';
 import { openInputs } from '../runtime/crypto/job-sealing.ts';
 import type { PayloadCipher } from '../runtime/crypto/payload-cipher.ts';
@@ -17,7 +17,9 @@ export interface GenerationDeps {
   accessLog: AccessLog;
   member: string;
   templates: { get(version: string): PromptTemplate };
-  prepare: (task: CpuTask, signal?: AbortSignal) => Promise<PreparedPrompt>;
+  prepare: (task: PrepareTask, signal?: AbortSignal) => Promise<PreparedPrompt>;
+  /** The data-quality gate, run off the event loop; absent: inline. */
+  check?: (text: string, options: OutputCheckOptions, signal?: AbortSignal) => Promise<OutputCheck>;
   gate: LlmGate;
   llm: LlmProvider;
   llmTimeoutMs: number;
@@ -75,7 +77,7 @@ export class Generation {
     let verdict: string | undefined;
     for (let attempt = 1; attempt <= 2; attempt += 1) {
       const completion = await this.call(ready, signal);
-      const check = checkOutput(completion.text, ready.quality);
+      const check = this.deps.check ? await this.deps.check(completion.text, ready.quality, signal) : checkOutput(completion.text, ready.quality);
       if (check.ok) return completion;
       verdict = `${check.code}: ${check.message}`;
       this.deps.onInvalidOutput?.(check.code);

@@ -123,6 +123,7 @@ export class Supervisor {
         payloads: runtime.payloads,
         templates: runtime.templates,
         prepare: (task, signal) => runtime.cpu().prepare(task, signal),
+        check: (text, options, signal) => runtime.cpu().check(text, options, signal),
         gate: await runtime.gate(),
         llm: runtime.llm(),
         llmTimeoutMs: config.llm.timeoutMs,

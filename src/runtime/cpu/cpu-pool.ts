@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import { runCpuTask, type CpuTask, type PreparedPrompt } from './cpu-tasks.ts';
+import type { OutputCheck, OutputCheckOptions } from '../../jobs/output-quality.ts';
+import { runCpuTask, type PrepareTask, type PreparedPrompt } from './cpu-tasks.ts';
 
 export interface CpuPoolOptions {
   /** Worker threads; 0 runs tasks inline on the event loop (for tiny deployments and tests). */
@@ -10,7 +11,7 @@ export interface CpuPoolOptions {
 }
 
 /**
- * Runs per-job CPU work (prompt rendering, token estimation) off the event loop, so that the
+ * Runs per-job CPU work (prompt rendering, token estimation, the output check) off the event loop, so that the
  * loop stays free for heartbeats and I/O: a late lease renewal costs ownership.
  */
 export class CpuPool {
@@ -34,9 +35,15 @@ export class CpuPool {
     return Math.max(1, availableParallelism() - 1);
   }
 
-  async prepare(task: CpuTask, signal?: AbortSignal): Promise<PreparedPrompt> {
+  async prepare(task: PrepareTask, signal?: AbortSignal): Promise<PreparedPrompt> {
     if (!this.pool) return runCpuTask(task);
     return (await this.pool.run(task, signal ? { signal } : {})) as PreparedPrompt;
+  }
+
+  /** `checkOutput(text, options)` on a worker thread. */
+  async check(text: string, options: OutputCheckOptions, signal?: AbortSignal): Promise<OutputCheck> {
+    if (!this.pool) return runCpuTask({ kind: 'check', text, options });
+    return (await this.pool.run({ kind: 'check', text, options }, signal ? { signal } : {})) as OutputCheck;
   }
 
   close(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { GenerationRequest } from '../../jobs/generation-request.ts';
-import { markOwnValues, type OwnValueMarks } from '../../jobs/output-quality.ts';
+import { checkOutput, markOwnValues, type OutputCheck, type OutputCheckOptions, type OwnValueMarks } from '../../jobs/output-quality.ts';
 import { renderPrompt, type PromptTemplate } from '../../jobs/prompt-template.ts';
 import { estimateChatTokens } from '../../jobs/token-estimate.ts';
 
@@ -19,7 +19,14 @@ export interface PreparedPrompt {
   ownMarks: OwnValueMarks;
 }
 
-export type CpuTask = PrepareTask;
+/** The data-quality gate on one answer: a scan of its 64 KB prompt, kept off the event loop too. */
+export interface CheckTask {
+  kind: 'check';
+  text: string;
+  options: OutputCheckOptions;
+}
+
+export type CpuTask = PrepareTask | CheckTask;
 
 /** The values of its own record a request's prompt carries: an answer may quote them. */
 export function ownValues(request: GenerationRequest): string[] {
@@ -32,7 +39,11 @@ export function ownValues(request: GenerationRequest): string[] {
  * a worker thread. Rendering a 64 KB prompt, estimating its tokens and locating the record's own
  * values in it is the bulk of it.
  */
-export function runCpuTask(task: CpuTask): PreparedPrompt {
+export function runCpuTask(task: PrepareTask): PreparedPrompt;
+export function runCpuTask(task: CheckTask): OutputCheck;
+export function runCpuTask(task: CpuTask): PreparedPrompt | OutputCheck;
+export function runCpuTask(task: CpuTask): PreparedPrompt | OutputCheck {
+  if (task.kind === 'check') return checkOutput(task.text, task.options);
   const messages = renderPrompt(task.template, task.request);
   return {
     messages,

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { checkOutput } from '../../src/jobs/output-quality.ts';
+import { CpuPool } from '../../src/runtime/cpu/cpu-pool.ts';
+import { runCpuTask } from '../../src/runtime/cpu/cpu-tasks.ts';
+import { TemplateCatalog } from '../../src/runtime/prompts/template-catalog.ts';
+
+const templates = new TemplateCatalog(resolve('config/prompts'));
+const template = templates.get('summary-v1');
+const context = 'The renewal was agreed on Tuesday after the invoice dispute was settled by the account team. '.repeat(40);
+const request = { base_id: 'appA', table_id: 'tblA', record_id: 'rec1', field_id: 'fldSummary', prompt_version: 'summary-v1', inputs: { fldNotes: 'customer asked about the quarterly invoice and the roadmap' }, context };
+
+describe('CpuPool', () => {
+  const threaded = new CpuPool({ threads: 1, maxQueue: 100 });
+  const inline = new CpuPool({ threads: 0, maxQueue: 100 });
+  after(() => Promise.all([threaded.close(), inline.close()]));
+
+  it('prepares the same prompt, estimate and own-value marks on a worker thread as inline', async () => {
+    const expected = runCpuTask({ kind: 'prepare', template, request });
+    assert.deepEqual(await threaded.prepare({ kind: 'prepare', template, request }), expected);
+    assert.deepEqual(await inline.prepare({ kind: 'prepare', template, request }), expected);
+    assert.ok(expected.ownMarks.ranges.length >= 2, 'the context is located in the prompt');
+  });
+
+  it('gives the data-quality verdicts of checkOutput on a worker thread', async () => {
+    const prepared = runCpuTask({ kind: 'prepare', template, request });
+    const options = { maxLength: 10_000, format: 'text' as const, prompt: prepared.messages.map((m) => m.content), ownMarks: prepared.ownMarks };
+    const instructions = prepared.messages[0]?.content ?? '';
+    const answers = ['The renewal was agreed after the invoice dispute; the roadmap comes next quarter.', instructions.slice(0, 260), '', context.slice(0, 150)];
+    for (const text of answers) {
+      assert.deepEqual(await threaded.check(text, options), checkOutput(text, options), `verdict for ${JSON.stringify(text.slice(0, 40))}`);
+      assert.deepEqual(await inline.check(text, options), checkOutput(text, options));
+    }
+    assert.equal(checkOutput(answers[0] as string, options).ok, true);
+    assert.equal((checkOutput(answers[2] as string, options) as { code: string }).code, 'empty_output');
+  });
+
+  it('stops a task whose job was aborted', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(threaded.check('text', { maxLength: 10, format: 'text', prompt: 'p' }, controller.signal), (error: Error) => error.name === 'AbortError');
+  });
+});
