@@ -41,4 +41,15 @@ describe('CpuPool', () => {
     controller.abort();
     await assert.rejects(threaded.check('text', { maxLength: 10, format: 'text', prompt: 'p' }, controller.signal), (error: Error) => error.name === 'AbortError');
   });
+
+  it('an abort mid-task fails only that job: the thread and the other jobs\' tasks carry on', async () => {
+    const expected = runCpuTask({ kind: 'prepare', template, request });
+    const controller = new AbortController();
+    const doomed = threaded.prepare({ kind: 'prepare', template, request }, controller.signal);
+    const others = Array.from({ length: 8 }, () => threaded.prepare({ kind: 'prepare', template, request }, new AbortController().signal));
+    controller.abort();
+    await assert.rejects(doomed, (error: Error) => error.name === 'AbortError');
+    for (const result of await Promise.all(others)) assert.deepEqual(result, expected);
+    assert.deepEqual(await threaded.prepare({ kind: 'prepare', template, request }), expected);
+  });
 });

@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { OutputCheck, OutputCheckOptions } from '../../jobs/output-quality.ts';
-import { runCpuTask, type PrepareTask, type PreparedPrompt } from './cpu-tasks.ts';
+import { runCpuTask, type CpuTask, type PrepareTask, type PreparedPrompt } from './cpu-tasks.ts';
+import { TwoLaneTaskQueue, URGENT } from './two-lane-task-queue.ts';
 
 export interface CpuPoolOptions {
   /** Worker threads; 0 runs tasks inline on the event loop (for tiny deployments and tests). */
@@ -11,8 +12,20 @@ export interface CpuPoolOptions {
 }
 
 /**
- * Runs per-job CPU work (prompt rendering, token estimation, the output check) off the event loop, so that the
- * loop stays free for heartbeats and I/O: a late lease renewal costs ownership.
+ * Tasks handed to a thread ahead of its need: it runs them back to back instead of idling for a
+ * round trip through a busy event loop before each. Few, so an urgent task waits behind little.
+ */
+const TASKS_PER_THREAD = 4;
+
+function abortError(signal: AbortSignal): Error {
+  const error = new Error('The task has been aborted', { cause: signal.reason });
+  error.name = 'AbortError';
+  return error;
+}
+
+/**
+ * Runs per-job CPU work (prompt rendering, token estimation, the output check) off the event
+ * loop, so that the loop stays free for heartbeats and I/O: a late lease renewal costs ownership.
  */
 export class CpuPool {
   private readonly pool: Piscina | undefined;
@@ -26,6 +39,8 @@ export class CpuPool {
         minThreads: options.threads,
         maxThreads: options.threads,
         maxQueue: options.maxQueue,
+        concurrentTasksPerWorker: TASKS_PER_THREAD,
+        taskQueue: new TwoLaneTaskQueue(),
         idleTimeout: 60_000,
       });
     }
@@ -35,15 +50,37 @@ export class CpuPool {
     return Math.max(1, availableParallelism() - 1);
   }
 
-  async prepare(task: PrepareTask, signal?: AbortSignal): Promise<PreparedPrompt> {
-    if (!this.pool) return runCpuTask(task);
-    return (await this.pool.run(task, signal ? { signal } : {})) as PreparedPrompt;
+  prepare(task: PrepareTask, signal?: AbortSignal): Promise<PreparedPrompt> {
+    return this.run(task, signal) as Promise<PreparedPrompt>;
   }
 
-  /** `checkOutput(text, options)` on a worker thread. */
-  async check(text: string, options: OutputCheckOptions, signal?: AbortSignal): Promise<OutputCheck> {
-    if (!this.pool) return runCpuTask({ kind: 'check', text, options });
-    return (await this.pool.run({ kind: 'check', text, options }, signal ? { signal } : {})) as OutputCheck;
+  /** `checkOutput(text, options)` on a worker thread, ahead of any prompt waiting to be rendered. */
+  check(text: string, options: OutputCheckOptions, signal?: AbortSignal): Promise<OutputCheck> {
+    return this.run({ kind: 'check', text, options, [Piscina.queueOptionsSymbol]: URGENT } as CpuTask, signal) as Promise<OutputCheck>;
+  }
+
+  /**
+   * An aborted job stops waiting at once; its task, a few milliseconds of work, runs out on its
+   * thread and is dropped. The signal is not handed to piscina: aborting a running task there
+   * ends the whole thread, and with it the other jobs' tasks it holds.
+   */
+  private async run(task: CpuTask, signal: AbortSignal | undefined): Promise<PreparedPrompt | OutputCheck> {
+    if (signal?.aborted) throw abortError(signal);
+    if (!this.pool) return runCpuTask(task);
+    const result = this.pool.run(task);
+    if (!signal) return result;
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(abortError(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([result, aborted]);
+    } finally {
+      signal.removeEventListener('abort', onAbort as () => void);
+      // The task's own failure after an abort has no one left to hear it.
+      result.catch(() => undefined);
+    }
   }
 
   close(): Promise<void> {
