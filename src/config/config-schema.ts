@@ -71,7 +71,7 @@ export interface WardenConfig {
   };
   /** Fleet-wide circuit breaker for the provider: while open, jobs wait (they do not fail). */
   breaker: { enabled: boolean; failureRateThreshold: number; minimumRequests: number; windowMs: number; bucketMs: number; openMs: number };
-  /** Envelope encryption of prompt context, inputs and results: a data key per object. */
+  /** Envelope encryption of prompt context, inputs and results: a data key per bounded run of objects. */
   crypto: {
     /** 'kms' in production; 'local' reads (or creates, mode 0600) a 32-byte key file. */
     kek: 'local' | 'kms';
@@ -79,6 +79,10 @@ export interface WardenConfig {
     kmsKeyId?: string;
     /** Unwrapped data keys kept in memory (LRU), so hot paths do not unwrap again. */
     cacheSize: number;
+    /** Payloads one data key seals before a fresh one is minted (one KMS call); 1 = a key per payload. */
+    dataKeyMaxMessages: number;
+    /** Age after which a data key seals nothing more, in ms. */
+    dataKeyMaxAgeMs: number;
   };
   /** Worker threads for per-job CPU work (prompt rendering, token estimation); 0 = inline. */
   cpu: { threads: number; maxQueue: number };
@@ -212,6 +216,8 @@ export const configSchema = {
         keyFile: { ...str, default: '/etc/warden/kek.key' },
         kmsKeyId: str,
         cacheSize: int(1, 1000000, 1024),
+        dataKeyMaxMessages: int(1, 1000000, 1000),
+        dataKeyMaxAgeMs: int(1000, 86400000, 300000),
       },
     },
     cpu: { type: 'object', additionalProperties: false, default: {}, properties: { threads: int(0, 256, 1), maxQueue: int(1, 1000000, 100000) } },

@@ -146,7 +146,8 @@ describe('KmsKek (against the KmsApi shape)', () => {
   it('a tampered wrapped key is payload_decrypt_failed; throttling is retryable kek_unavailable', async () => {
     const kms = fakeKms();
     const kek = new KmsKek({ api: kms, keyId: 'alias/warden' });
-    const cipher = new PayloadCipher({ kek, cacheSize: 0 });
+    // A key per payload: every seal asks KMS, so its failures show.
+    const cipher = new PayloadCipher({ kek, cacheSize: 0, dataKeyReuse: { maxMessages: 1 } });
     const sealed = await cipher.seal(Buffer.from('hello'), 'aad');
     const idLength = sealed[3] as number;
     const tampered = Buffer.from(sealed);

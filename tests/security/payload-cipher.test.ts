@@ -25,12 +25,16 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Counts unwraps, to see the cache work. */
-function countingKek(inner: KeyEncryptionKey): KeyEncryptionKey & { unwraps: number } {
+/** Counts unwraps and mints, to see the cache and the key reuse work. */
+function countingKek(inner: KeyEncryptionKey): KeyEncryptionKey & { unwraps: number; generated: number } {
   const counter = {
     keyId: inner.keyId,
     unwraps: 0,
-    generateDataKey: (signal?: AbortSignal) => inner.generateDataKey(signal),
+    generated: 0,
+    generateDataKey(signal?: AbortSignal) {
+      counter.generated += 1;
+      return inner.generateDataKey(signal);
+    },
     wrap: (key: Buffer, signal?: AbortSignal) => inner.wrap(key, signal),
     unwrap(wrapped: WrappedDataKey, signal?: AbortSignal) {
       counter.unwraps += 1;
@@ -125,8 +129,8 @@ describe('PayloadCipher', () => {
     assert.equal(isSealedText(text), false);
   });
 
-  it('uses a fresh data key and IV per object', async () => {
-    const cipher = new PayloadCipher({ kek });
+  it('uses a fresh data key and IV per object when keys are not reused', async () => {
+    const cipher = new PayloadCipher({ kek, dataKeyReuse: { maxMessages: 1 } });
     const a = await cipher.seal(Buffer.from('same'), aad);
     const b = await cipher.seal(Buffer.from('same'), aad);
     assert.notDeepEqual(a, b);
@@ -165,7 +169,7 @@ describe('PayloadCipher', () => {
   });
 
   it('swapping the wrapped key of one envelope into another fails', async () => {
-    const cipher = new PayloadCipher({ kek, cacheSize: 0 });
+    const cipher = new PayloadCipher({ kek, cacheSize: 0, dataKeyReuse: { maxMessages: 1 } });
     const a = await cipher.seal(Buffer.from('aaaa'), aad);
     const b = await cipher.seal(Buffer.from('bbbb'), aad);
     const la = layout(a);
@@ -198,7 +202,7 @@ describe('PayloadCipher', () => {
   it('caches unwrapped data keys (one unwrap per envelope), LRU-bounded', async () => {
     const counting = countingKek(kek);
     const cipher = new PayloadCipher({ kek: counting, cacheSize: 3 });
-    const writer = new PayloadCipher({ kek });
+    const writer = new PayloadCipher({ kek, dataKeyReuse: { maxMessages: 1 } });
     const envelopes = await Promise.all([0, 1, 2, 3, 4].map((i) => writer.seal(Buffer.from(`payload ${i}`), aad)));
     for (let round = 0; round < 3; round += 1) await cipher.open(envelopes[0] as Buffer, aad);
     assert.equal(counting.unwraps, 1);
@@ -214,6 +218,38 @@ describe('PayloadCipher', () => {
     await cipher.open(envelopes[0] as Buffer, aad);
     assert.equal(counting.unwraps, 6);
     assert.equal(cipher.cachedKeys, 3);
+  });
+
+  it('reuses a data key for at most dataKeyReuse payloads and time, with a fresh IV each; one mint for concurrent seals', async () => {
+    let clock = 0;
+    const counting = countingKek(kek);
+    const cipher = new PayloadCipher({ kek: counting, dataKeyReuse: { maxMessages: 3, maxAgeMs: 1000 }, now: () => clock });
+    const wrappedKeyOf = (envelope: Buffer) => envelope.subarray(layout(envelope).wrappedAt, layout(envelope).ivAt).toString('hex');
+    const ivOf = (envelope: Buffer) => envelope.subarray(layout(envelope).ivAt, layout(envelope).tagAt).toString('hex');
+    const first = await Promise.all(Array.from({ length: 7 }, (_, i) => cipher.seal(Buffer.from(`payload ${i}`), aad)));
+    assert.equal(counting.generated, 3, 'seven payloads, three per key: three mints');
+    assert.equal(new Set(first.map(wrappedKeyOf)).size, 3);
+    assert.equal(new Set(first.map(ivOf)).size, 7, 'an IV per payload');
+    clock = 1000;
+    const later = await cipher.seal(Buffer.from('later'), aad);
+    assert.equal(counting.generated, 4, 'a key past its age seals nothing more');
+    assert.ok(!first.map(wrappedKeyOf).includes(wrappedKeyOf(later)));
+    // Every envelope opens, in another process too (one unwrap per distinct key there).
+    const reader = countingKek(kek);
+    const other = new PayloadCipher({ kek: reader });
+    for (const [i, envelope] of first.entries()) assert.equal((await other.open(envelope, aad)).toString(), `payload ${i}`);
+    assert.equal(reader.unwraps, 3);
+    // Bound to its job and purpose as ever: a reused key does not let one envelope pass for another.
+    await rejectsDecrypt(other.open(first[0] as Buffer, payloadAad('job-2', 'llm_result')), 'authentication_failed');
+  });
+
+  it('a seal whose job is aborted fails alone; the others share the key being minted', async () => {
+    const cipher = new PayloadCipher({ kek, dataKeyReuse: { maxMessages: 10 } });
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(cipher.seal(Buffer.from('x'), aad, controller.signal), (error: Error) => error.name === 'AbortError');
+    const sealed = await cipher.seal(Buffer.from('y'), aad);
+    assert.equal((await cipher.open(sealed, aad)).toString(), 'y');
   });
 
   it('a sealed payload opens without an unwrap in the process that sealed it', async () => {

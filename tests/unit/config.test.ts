@@ -44,6 +44,7 @@ describe('parseConfig: defaults', () => {
     });
     assert.deepEqual(config.recordStore, { baseUrl: 'http://127.0.0.1:9100', timeoutMs: 10000, connections: 256, maxConflictRetries: 5 });
     assert.deepEqual(config.actor, { concurrency: 64, bulkWaiting: 0 });
+    assert.deepEqual(config.crypto, { kek: 'local', keyFile: '/etc/warden/kek.key', cacheSize: 1024, dataKeyMaxMessages: 1000, dataKeyMaxAgeMs: 300000 });
     assert.deepEqual(config.supervisor, { drainTimeoutMs: 90000, handoffTimeoutMs: 30000 });
     assert.deepEqual(config.ingest, { host: '127.0.0.1', port: 8080 });
     assert.deepEqual(config.metrics, { namespace: 'Warden', output: '-', flushIntervalMs: 10000 });

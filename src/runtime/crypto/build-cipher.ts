@@ -24,5 +24,6 @@ export async function buildCipher(config: WardenConfig): Promise<{ cipher: Paylo
   } else {
     kek = await LocalKeyFileKek.open({ path: config.crypto.keyFile });
   }
-  return { cipher: new PayloadCipher({ kek, cacheSize: config.crypto.cacheSize }), close };
+  const dataKeyReuse = { maxMessages: config.crypto.dataKeyMaxMessages, maxAgeMs: config.crypto.dataKeyMaxAgeMs };
+  return { cipher: new PayloadCipher({ kek, cacheSize: config.crypto.cacheSize, dataKeyReuse }), close };
 }

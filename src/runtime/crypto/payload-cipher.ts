@@ -3,11 +3,16 @@ import { PayloadDecryptError } from './crypto-errors.ts';
 import { DataKeyCache } from './data-key-cache.ts';
 import { decodeEnvelope, encodeEnvelope, encodeHeader, IV_BYTES } from './envelope-format.ts';
 import type { KeyEncryptionKey, WrappedDataKey } from './key-encryption-key.ts';
+import { DEFAULT_DATA_KEY_REUSE, SealingKey, type DataKeyReuse } from './sealing-key.ts';
 
 export interface PayloadCipherOptions {
   kek: KeyEncryptionKey;
   /** Unwrapped data keys kept in memory (LRU, keyed by wrapped key). Default 1024; 0 disables. */
   cacheSize?: number;
+  /** How many payloads, and for how long, one data key seals. Default 1000 payloads, 5 minutes. */
+  dataKeyReuse?: Partial<DataKeyReuse>;
+  /** Clock for the data key's age (tests). */
+  now?: () => number;
 }
 
 /** What an envelope holds, named in its AAD: the same job's context cannot pass for its result. */
@@ -41,14 +46,16 @@ function gcmAad(header: Buffer, aad: Buffer): Buffer {
 }
 
 /**
- * Envelope encryption of payloads: a fresh AES-256-GCM data key per object, wrapped by the
- * key-encryption key and stored in the envelope with a random 12-byte IV and the 16-byte tag.
+ * Envelope encryption of payloads: an AES-256-GCM data key (fresh every `dataKeyReuse` payloads
+ * or minutes), wrapped by the key-encryption key and stored in the envelope with a random 12-byte
+ * IV and the 16-byte tag.
  * `open` authenticates everything (header, ciphertext and the caller's AAD) before it returns a
  * byte; every failure is a PayloadDecryptError (`payload_decrypt_failed`, not retryable).
  */
 export class PayloadCipher {
   private readonly kek: KeyEncryptionKey;
   private readonly cache: DataKeyCache;
+  private readonly sealingKey: SealingKey;
   /** Concurrent opens of one envelope share one unwrap. */
   private readonly unwrapping = new Map<string, Promise<Buffer>>();
 
@@ -60,6 +67,7 @@ export class PayloadCipher {
     if (!Number.isInteger(cacheSize) || cacheSize < 0) throw new TypeError('PayloadCipher: options.cacheSize must be an integer >= 0');
     this.kek = options.kek;
     this.cache = new DataKeyCache(cacheSize);
+    this.sealingKey = new SealingKey(this.kek, { ...DEFAULT_DATA_KEY_REUSE, ...options.dataKeyReuse }, options.now);
   }
 
   /** Unwrapped data keys held in memory now (never more than cacheSize). */
@@ -70,7 +78,7 @@ export class PayloadCipher {
   async seal(plaintext: Buffer, aad: string, signal?: AbortSignal): Promise<Buffer> {
     if (!Buffer.isBuffer(plaintext)) throw new TypeError('PayloadCipher.seal: plaintext must be a Buffer');
     const binding = checkAad(aad, 'seal');
-    const { dataKey, keyId, wrapped } = await this.kek.generateDataKey(signal);
+    const { dataKey, keyId, wrapped } = await this.sealingKey.take(signal);
     const header = encodeHeader(keyId, wrapped);
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', dataKey, iv);
