@@ -14,10 +14,10 @@ import { parseArgs } from 'node:util';
 import { Generation, type ReadyCall } from '../src/actors/generation.ts';
 import { openGate } from '../src/actors/llm-gate.ts';
 import type { JobRecord } from '../src/jobs/job-record.ts';
-import { checkOutput } from '../src/jobs/output-quality.ts';
 import type { AccessLog } from '../src/runtime/access-log/access-log.ts';
 import type { PayloadCipher } from '../src/runtime/crypto/payload-cipher.ts';
 import { CpuPool } from '../src/runtime/cpu/cpu-pool.ts';
+import { runCpuTask } from '../src/runtime/cpu/cpu-tasks.ts';
 import type { LlmProvider } from '../src/runtime/llm-provider.ts';
 import { OpenAiChatProvider } from '../src/runtime/llm/openai-chat-provider.ts';
 import { TemplateCatalog } from '../src/runtime/prompts/template-catalog.ts';
@@ -85,12 +85,14 @@ async function readyCalls(): Promise<{ perJobBytes: number; checkMicros: { summa
   const notes = benchRecord('B', 1).fields['fldNotes'] as string;
   const summary = `Summary of ${notes.split(' ').slice(0, 12).join(' ')}… ⟦gen:0123456789abcdef|in:fldNotes:0123456789abcdef⟧`;
   const quoting = `The account is active. ${(contexts[1] as string).slice(1000, 1150)} It also says a lot more in its own words about the renewal and what happens next, which is what a summary does.`;
+  // What the CPU pool's worker does per check: decode the encoded messages, then check.
+  const check = (text: string, call: ReadyCall) => runCpuTask({ kind: 'check', text, options: call.quality, messages: call.prepared.messages });
   const micros = (text: string) => {
     const rounds = 200;
-    for (let i = 0; i < 20; i += 1) checkOutput(text, (held[i] as ReadyCall).quality);
+    for (let i = 0; i < 20; i += 1) check(text, held[i] as ReadyCall);
     const started = process.cpuUsage();
     for (let i = 0; i < rounds; i += 1) {
-      const verdict = checkOutput(text, (held[i % held.length] as ReadyCall).quality);
+      const verdict = check(text, held[i % held.length] as ReadyCall);
       if (!verdict.ok) throw new Error(`unexpected verdict ${verdict.code}`);
     }
     const used = process.cpuUsage(started);

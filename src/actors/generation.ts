@@ -1,11 +1,11 @@
 import type { GenerationRequest } from '../jobs/generation-request.ts';
 import type { JobRecord } from '../jobs/job-record.ts';
 import type { PromptTemplate } from '../jobs/prompt-template.ts';
-import type { PrepareTask, PreparedPrompt } from '../runtime/cpu/cpu-tasks.ts';
-import { LlmCallError, type Completion, type LlmProvider } from '../runtime/llm-provider.ts';
+import type { AnswerCheckOptions, PrepareTask, PreparedPrompt } from '../runtime/cpu/cpu-tasks.ts';
+import { decodeMessages, LlmCallError, type Completion, type EncodedMessages, type LlmProvider } from '../runtime/llm-provider.ts';
 import type { PayloadStore } from '../runtime/payload-store.ts';
 import type { GateTicket, LlmGate } from './llm-gate.ts';
-import { checkOutput, type OutputCheck, type OutputCheckOptions } from '../jobs/output-quality.ts';
+import { checkOutput, type OutputCheck } from '../jobs/output-quality.ts';
 import type { AccessLog } from '../runtime/access-log/access-log.ts';
 import { openInputs } from '../runtime/crypto/job-sealing.ts';
 import type { PayloadCipher } from '../runtime/crypto/payload-cipher.ts';
@@ -19,7 +19,7 @@ export interface GenerationDeps {
   templates: { get(version: string): PromptTemplate };
   prepare: (task: PrepareTask, signal?: AbortSignal) => Promise<PreparedPrompt>;
   /** The data-quality gate, run off the event loop; absent: inline. */
-  check?: (text: string, options: OutputCheckOptions, signal?: AbortSignal) => Promise<OutputCheck>;
+  check?: (text: string, options: AnswerCheckOptions, messages: EncodedMessages, signal?: AbortSignal) => Promise<OutputCheck>;
   gate: LlmGate;
   llm: LlmProvider;
   llmTimeoutMs: number;
@@ -35,8 +35,8 @@ export interface ReadyCall {
   prepared: PreparedPrompt;
   maxTokens: number;
   ticket: GateTicket;
-  /** What the data-quality gate checks the answer against. */
-  quality: OutputCheckOptions;
+  /** What the data-quality gate checks the answer against, with the prompt's messages. */
+  quality: AnswerCheckOptions;
 }
 
 /**
@@ -57,12 +57,11 @@ export class Generation {
     const request: GenerationRequest = { ...job.request, inputs, ...(context === undefined ? {} : { context }) };
     const prepared = await this.deps.prepare({ kind: 'prepare', template, request }, signal);
     const ticket = await this.deps.gate.admit({ tenant: job.tenant, priority: job.priority, estimatedTokens: prepared.estimatedTokens, signal });
-    // The job waits here (for the limiter, then the LLM) holding only the messages it sends and
-    // where its own values lie in them: neither the context nor a joined copy of the prompt.
-    const quality: OutputCheckOptions = {
+    // The job waits here (for the limiter, then the LLM) holding only the encoded messages it sends
+    // and where its own values lie in them: neither the context nor a copy of the prompt.
+    const quality: AnswerCheckOptions = {
       maxLength: job.request.output?.max_length ?? DEFAULT_MAX_LENGTH,
       format: job.request.output?.format ?? 'text',
-      prompt: prepared.messages.map((message) => message.content),
       ownMarks: prepared.ownMarks,
     };
     return { prepared, maxTokens: template.max_tokens, ticket, quality };
@@ -77,7 +76,10 @@ export class Generation {
     let verdict: string | undefined;
     for (let attempt = 1; attempt <= 2; attempt += 1) {
       const completion = await this.call(ready, signal);
-      const check = this.deps.check ? await this.deps.check(completion.text, ready.quality, signal) : checkOutput(completion.text, ready.quality);
+      const { messages } = ready.prepared;
+      const check = this.deps.check
+        ? await this.deps.check(completion.text, ready.quality, messages, signal)
+        : checkOutput(completion.text, { ...ready.quality, prompt: decodeMessages(messages).map((message) => message.content) });
       if (check.ok) return completion;
       verdict = `${check.code}: ${check.message}`;
       this.deps.onInvalidOutput?.(check.code);

@@ -5,12 +5,28 @@ export interface ChatMessage {
   content: string;
 }
 
+/**
+ * The messages of a request as the UTF-8 bytes of their JSON array, encoded once where the prompt
+ * is rendered (a worker thread): the event loop then never stringifies, copies or garbage-collects
+ * a 64 KB prompt as a string, and sends these bytes as they are.
+ */
+export interface EncodedMessages {
+  json: Uint8Array;
+}
+
 export interface CompletionRequest {
-  messages: ChatMessage[];
+  messages: ChatMessage[] | EncodedMessages;
   maxTokens?: number;
   /** Total budget for the call, connect to last byte. */
   timeoutMs: number;
   signal?: AbortSignal;
+}
+
+const utf8 = new TextDecoder();
+
+/** The messages themselves, decoded when they came encoded. */
+export function decodeMessages(messages: ChatMessage[] | EncodedMessages): ChatMessage[] {
+  return Array.isArray(messages) ? messages : (JSON.parse(utf8.decode(messages.json)) as ChatMessage[]);
 }
 
 export interface Completion {

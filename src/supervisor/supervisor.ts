@@ -123,7 +123,7 @@ export class Supervisor {
         payloads: runtime.payloads,
         templates: runtime.templates,
         prepare: (task, signal) => runtime.cpu().prepare(task, signal),
-        check: (text, options, signal) => runtime.cpu().check(text, options, signal),
+        check: (text, options, messages, signal) => runtime.cpu().check(text, options, messages, signal),
         gate: await runtime.gate(),
         llm: runtime.llm(),
         llmTimeoutMs: config.llm.timeoutMs,

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { checkOutput } from '../../src/jobs/output-quality.ts';
+import { renderPrompt } from '../../src/jobs/prompt-template.ts';
 import { CpuPool } from '../../src/runtime/cpu/cpu-pool.ts';
 import { runCpuTask } from '../../src/runtime/cpu/cpu-tasks.ts';
+import { decodeMessages } from '../../src/runtime/llm-provider.ts';
 import { TemplateCatalog } from '../../src/runtime/prompts/template-catalog.ts';
 
 const templates = new TemplateCatalog(resolve('config/prompts'));
@@ -18,6 +20,8 @@ describe('CpuPool', () => {
 
   it('prepares the same prompt, estimate and own-value marks on a worker thread as inline', async () => {
     const expected = runCpuTask({ kind: 'prepare', template, request });
+    // The encoded messages are the rendered prompt's JSON, byte for byte.
+    assert.deepEqual(decodeMessages(expected.messages), renderPrompt(template, request));
     assert.deepEqual(await threaded.prepare({ kind: 'prepare', template, request }), expected);
     assert.deepEqual(await inline.prepare({ kind: 'prepare', template, request }), expected);
     assert.ok(expected.ownMarks.ranges.length >= 2, 'the context is located in the prompt');
@@ -25,21 +29,24 @@ describe('CpuPool', () => {
 
   it('gives the data-quality verdicts of checkOutput on a worker thread', async () => {
     const prepared = runCpuTask({ kind: 'prepare', template, request });
-    const options = { maxLength: 10_000, format: 'text' as const, prompt: prepared.messages.map((m) => m.content), ownMarks: prepared.ownMarks };
-    const instructions = prepared.messages[0]?.content ?? '';
+    const messages = decodeMessages(prepared.messages);
+    const options = { maxLength: 10_000, format: 'text' as const, ownMarks: prepared.ownMarks };
+    const full = { ...options, prompt: messages.map((m) => m.content) };
+    const instructions = messages[0]?.content ?? '';
     const answers = ['The renewal was agreed after the invoice dispute; the roadmap comes next quarter.', instructions.slice(0, 260), '', context.slice(0, 150)];
     for (const text of answers) {
-      assert.deepEqual(await threaded.check(text, options), checkOutput(text, options), `verdict for ${JSON.stringify(text.slice(0, 40))}`);
-      assert.deepEqual(await inline.check(text, options), checkOutput(text, options));
+      assert.deepEqual(await threaded.check(text, options, prepared.messages), checkOutput(text, full), `verdict for ${JSON.stringify(text.slice(0, 40))}`);
+      assert.deepEqual(await inline.check(text, options, prepared.messages), checkOutput(text, full));
     }
-    assert.equal(checkOutput(answers[0] as string, options).ok, true);
-    assert.equal((checkOutput(answers[2] as string, options) as { code: string }).code, 'empty_output');
+    assert.equal(checkOutput(answers[0] as string, full).ok, true);
+    assert.equal((checkOutput(answers[2] as string, full) as { code: string }).code, 'empty_output');
   });
 
   it('stops a task whose job was aborted', async () => {
     const controller = new AbortController();
     controller.abort();
-    await assert.rejects(threaded.check('text', { maxLength: 10, format: 'text', prompt: 'p' }, controller.signal), (error: Error) => error.name === 'AbortError');
+    const messages = runCpuTask({ kind: 'prepare', template, request }).messages;
+    await assert.rejects(threaded.check('text', { maxLength: 10, format: 'text' }, messages, controller.signal), (error: Error) => error.name === 'AbortError');
   });
 
   it('an abort mid-task fails only that job: the thread and the other jobs\' tasks carry on', async () => {

@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import type { OutputCheck, OutputCheckOptions } from '../../jobs/output-quality.ts';
-import { runCpuTask, type CpuTask, type PrepareTask, type PreparedPrompt } from './cpu-tasks.ts';
+import type { OutputCheck } from '../../jobs/output-quality.ts';
+import type { EncodedMessages } from '../llm-provider.ts';
+import { runCpuTask, type AnswerCheckOptions, type CpuTask, type PrepareTask, type PreparedPrompt } from './cpu-tasks.ts';
 import { TwoLaneTaskQueue, URGENT } from './two-lane-task-queue.ts';
 
 export interface CpuPoolOptions {
@@ -54,9 +55,12 @@ export class CpuPool {
     return this.run(task, signal) as Promise<PreparedPrompt>;
   }
 
-  /** `checkOutput(text, options)` on a worker thread, ahead of any prompt waiting to be rendered. */
-  check(text: string, options: OutputCheckOptions, signal?: AbortSignal): Promise<OutputCheck> {
-    return this.run({ kind: 'check', text, options, [Piscina.queueOptionsSymbol]: URGENT } as CpuTask, signal) as Promise<OutputCheck>;
+  /**
+   * `checkOutput` of an answer against the prompt it answers, on a worker thread, ahead of any
+   * prompt waiting to be rendered.
+   */
+  check(text: string, options: AnswerCheckOptions, messages: EncodedMessages, signal?: AbortSignal): Promise<OutputCheck> {
+    return this.run({ kind: 'check', text, options, messages, [Piscina.queueOptionsSymbol]: URGENT } as CpuTask, signal) as Promise<OutputCheck>;
   }
 
   /**

@@ -2,6 +2,7 @@ import type { GenerationRequest } from '../../jobs/generation-request.ts';
 import { checkOutput, markOwnValues, type OutputCheck, type OutputCheckOptions, type OwnValueMarks } from '../../jobs/output-quality.ts';
 import { renderPrompt, type PromptTemplate } from '../../jobs/prompt-template.ts';
 import { estimateChatTokens } from '../../jobs/token-estimate.ts';
+import { decodeMessages, type EncodedMessages } from '../llm-provider.ts';
 
 export interface PrepareTask {
   kind: 'prepare';
@@ -10,7 +11,8 @@ export interface PrepareTask {
 }
 
 export interface PreparedPrompt {
-  messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }>;
+  /** The rendered messages, encoded: sent as they are, checked against on the worker thread. */
+  messages: EncodedMessages;
   estimatedTokens: number;
   /**
    * The request's own values (string inputs, context) located in the prompt for the data-quality
@@ -19,11 +21,15 @@ export interface PreparedPrompt {
   ownMarks: OwnValueMarks;
 }
 
+/** What the data-quality gate checks an answer against, but the prompt (that comes encoded). */
+export type AnswerCheckOptions = Omit<OutputCheckOptions, 'prompt'>;
+
 /** The data-quality gate on one answer: a scan of its 64 KB prompt, kept off the event loop too. */
 export interface CheckTask {
   kind: 'check';
   text: string;
-  options: OutputCheckOptions;
+  options: AnswerCheckOptions;
+  messages: EncodedMessages;
 }
 
 export type CpuTask = PrepareTask | CheckTask;
@@ -34,19 +40,24 @@ export function ownValues(request: GenerationRequest): string[] {
   return request.context === undefined ? values : [...values, request.context];
 }
 
+const utf8 = new TextEncoder();
+
 /**
  * The CPU-bound work of one job, as plain functions of plain data: they run the same inline or in
  * a worker thread. Rendering a 64 KB prompt, estimating its tokens and locating the record's own
- * values in it is the bulk of it.
+ * values in it is the bulk of it; checking the answer against that prompt is the rest.
  */
 export function runCpuTask(task: PrepareTask): PreparedPrompt;
 export function runCpuTask(task: CheckTask): OutputCheck;
 export function runCpuTask(task: CpuTask): PreparedPrompt | OutputCheck;
 export function runCpuTask(task: CpuTask): PreparedPrompt | OutputCheck {
-  if (task.kind === 'check') return checkOutput(task.text, task.options);
+  if (task.kind === 'check') {
+    return checkOutput(task.text, { ...task.options, prompt: decodeMessages(task.messages).map((message) => message.content) });
+  }
   const messages = renderPrompt(task.template, task.request);
   return {
-    messages,
+    // TextEncoder gives the bytes a buffer of their own, so the worker can hand it over whole.
+    messages: { json: utf8.encode(JSON.stringify(messages)) },
     estimatedTokens: estimateChatTokens(messages, task.template.max_tokens),
     ownMarks: markOwnValues(
       messages.map((message) => message.content),

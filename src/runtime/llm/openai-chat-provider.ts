@@ -61,9 +61,12 @@ export class OpenAiChatProvider implements LlmProvider {
   readonly name: string;
   private readonly agent: Agent;
   private readonly url: string;
+  /** `{"model":…,"messages":` — what precedes encoded messages in every request body. */
+  private readonly bodyHead: Buffer;
 
   constructor(private readonly options: OpenAiChatOptions) {
     this.name = options.name;
+    this.bodyHead = Buffer.from(`{"model":${JSON.stringify(options.model)},"messages":`);
     this.url = new URL('v1/chat/completions', options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`).toString();
     this.agent = new Agent({
       connections: options.connections,
@@ -77,11 +80,10 @@ export class OpenAiChatProvider implements LlmProvider {
   async complete(call: CompletionRequest): Promise<Completion> {
     const deadline = AbortSignal.timeout(call.timeoutMs);
     const signal = call.signal ? AbortSignal.any([call.signal, deadline]) : deadline;
-    const payload = JSON.stringify({
-      model: this.options.model,
-      messages: call.messages,
-      ...(call.maxTokens ? { max_tokens: call.maxTokens } : {}),
-    });
+    const payload = Array.isArray(call.messages)
+      ? JSON.stringify({ model: this.options.model, messages: call.messages, ...(call.maxTokens ? { max_tokens: call.maxTokens } : {}) })
+      : // The same bytes JSON.stringify would give, spliced around the encoded messages.
+        Buffer.concat([this.bodyHead, call.messages.json, Buffer.from(call.maxTokens ? `,"max_tokens":${call.maxTokens}}` : '}')]);
     let status: number;
     let text: string;
     let retryAfter: number | undefined;
