@@ -66,8 +66,12 @@ describe('the Chat Completions protocol, checked against the official openai cli
     const provider = new OpenAiChatProvider({ name: 'openai', baseUrl: captureUrl, apiKey: 'sk-test', model: 'gpt-test', connections: 4, connectTimeoutMs: 1000, firstByteTimeoutMs: 5000 });
     try {
       const ours = await provider.complete({ messages, maxTokens: 50, timeoutMs: 5000 });
-      const [fromOfficial, fromWarden] = seen;
+      // Messages encoded once on a worker thread make the same request as the messages themselves.
+      const encoded = await provider.complete({ messages: { json: new TextEncoder().encode(JSON.stringify(messages)) }, maxTokens: 50, timeoutMs: 5000 });
+      const [fromOfficial, fromWarden, fromEncoded] = seen;
       assert.deepEqual(fromWarden?.body, fromOfficial?.body, 'same request body');
+      assert.deepEqual(fromEncoded?.body, fromOfficial?.body, 'same request body from encoded messages');
+      assert.equal(encoded.text, ours.text);
       assert.equal(fromWarden?.headers['authorization'], fromOfficial?.headers['authorization']);
       assert.match(String(fromWarden?.headers['content-type']), /^application\/json/);
       assert.equal(ours.text, official.choices[0]?.message.content);
