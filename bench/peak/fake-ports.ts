@@ -246,6 +246,7 @@ const sha256 = (body: Buffer) => createHash('sha256').update(body).digest('hex')
 
 /** Payloads by key; bodies stored once per digest. Every read re-checks the digest, as S3PayloadStore does. */
 export class FakePayloadStore implements PayloadStore {
+  readonly verifiesDigest = true;
   private readonly keys = new Map<string, string>();
   private readonly bodies = new Map<string, Buffer>();
 

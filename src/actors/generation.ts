@@ -49,13 +49,11 @@ export class Generation {
 
   async ready(job: JobRecord, signal: AbortSignal): Promise<ReadyCall> {
     await this.deps.accessLog.append({ who: `worker:${this.deps.member}`, tenant: job.tenant, jobId: job.id, purpose: 'render_prompt', at: new Date() }, signal);
-    const [context, inputs] = await Promise.all([
-      job.context_ref ? this.deps.payloads.get(job.context_ref, signal).then((body) => body.toString('utf8')) : undefined,
-      openInputs(this.deps.cipher, job),
-    ]);
+    const [contextBytes, inputs] = await Promise.all([job.context_ref ? this.deps.payloads.get(job.context_ref, signal) : undefined, openInputs(this.deps.cipher, job)]);
     const template = this.deps.templates.get(job.request.prompt_version);
-    const request: GenerationRequest = { ...job.request, inputs, ...(context === undefined ? {} : { context }) };
-    const prepared = await this.deps.prepare({ kind: 'prepare', template, request }, signal);
+    const request: GenerationRequest = { ...job.request, inputs };
+    // The context goes to the CPU pool as the bytes read, decoded there.
+    const prepared = await this.deps.prepare({ kind: 'prepare', template, request, ...(contextBytes === undefined ? {} : { contextBytes }) }, signal);
     const ticket = await this.deps.gate.admit({ tenant: job.tenant, priority: job.priority, estimatedTokens: prepared.estimatedTokens, signal });
     // The job waits here (for the limiter, then the LLM) holding only the encoded messages it sends
     // and where its own values lie in them: neither the context nor a copy of the prompt.

@@ -84,8 +84,11 @@ export interface WardenConfig {
     /** Age after which a data key seals nothing more, in ms. */
     dataKeyMaxAgeMs: number;
   };
-  /** Worker threads for per-job CPU work (prompt rendering, token estimation); 0 = inline. */
-  cpu: { threads: number; maxQueue: number };
+  /**
+   * Worker threads for per-job CPU work (prompt rendering, token estimation); 0 = inline.
+   * `niceness` (0-19) lowers the threads' scheduling priority below the event loop's.
+   */
+  cpu: { threads: number; maxQueue: number; niceness: number };
   ingest: { host: string; port: number };
   metrics: { namespace: string; /** '-' for stdout, else a file path. */ output: string; flushIntervalMs: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
@@ -220,7 +223,7 @@ export const configSchema = {
         dataKeyMaxAgeMs: int(1000, 86400000, 300000),
       },
     },
-    cpu: { type: 'object', additionalProperties: false, default: {}, properties: { threads: int(0, 256, 1), maxQueue: int(1, 1000000, 100000) } },
+    cpu: { type: 'object', additionalProperties: false, default: {}, properties: { threads: int(0, 256, 1), maxQueue: int(1, 1000000, 100000), niceness: int(0, 19, 10) } },
     ingest: {
       type: 'object',
       additionalProperties: false,

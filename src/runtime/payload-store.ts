@@ -5,4 +5,6 @@ export interface PayloadStore {
   put(key: string, body: Buffer, signal?: AbortSignal): Promise<PayloadRef>;
   /** Throws PayloadIntegrityError when the stored bytes no longer hash to `ref.sha256`. */
   get(ref: PayloadRef, signal?: AbortSignal): Promise<Buffer>;
+  /** True when `get` itself checks the bytes against `ref.sha256`: a wrapper need not hash them again. */
+  readonly verifiesDigest?: boolean;
 }

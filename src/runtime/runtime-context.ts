@@ -146,7 +146,7 @@ export async function createRuntime(config: WardenConfig, overrides: { log?: Log
       return new RedisMemberRegistry(sharedRedis());
     },
     cpu() {
-      cpu ??= new CpuPool({ threads: config.cpu.threads, maxQueue: config.cpu.maxQueue });
+      cpu ??= new CpuPool({ threads: config.cpu.threads, maxQueue: config.cpu.maxQueue, niceness: config.cpu.niceness });
       return cpu;
     },
     records() {

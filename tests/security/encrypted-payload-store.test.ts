@@ -12,7 +12,7 @@ import { LocalKeyFileKek } from '../../src/runtime/crypto/local-key-file-kek.ts'
 import { PayloadCipher } from '../../src/runtime/crypto/payload-cipher.ts';
 import { S3PayloadStore } from '../../src/runtime/s3/s3-payload-store.ts';
 import { startFauxqsServer, type FauxqsServer } from '../../src/stack/infra/fauxqs-server.ts';
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 
@@ -21,6 +21,7 @@ let dir: string;
 let fauxqs: FauxqsServer;
 let aws: AwsClients;
 let store: EncryptedPayloadStore;
+let cipher: PayloadCipher;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'warden-eps-'));
@@ -28,7 +29,8 @@ before(async () => {
   aws = makeAwsClients({ region: 'us-east-1', endpoints: { s3: fauxqs.endpoint, sqs: fauxqs.endpoint } });
   await aws.s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   const kek = await LocalKeyFileKek.open({ path: join(dir, 'kek.bin') });
-  store = new EncryptedPayloadStore(new S3PayloadStore(aws.s3, BUCKET), new PayloadCipher({ kek }));
+  cipher = new PayloadCipher({ kek });
+  store = new EncryptedPayloadStore(new S3PayloadStore(aws.s3, BUCKET), cipher);
 });
 after(async () => {
   aws?.destroy();
@@ -70,6 +72,26 @@ describe('EncryptedPayloadStore over S3 (fauxqs)', () => {
     raw[raw.length - 1] = (raw[raw.length - 1] as number) ^ 1;
     await aws.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: ref.key, Body: raw }));
     await assert.rejects(store.get(ref), (e: any) => e.code === 'payload_integrity' && e.retryable === false);
+  });
+
+  it('checks the digest itself over an inner store that does not', async () => {
+    // A store that hands back whatever it holds, and says nothing about digests.
+    const objects = new Map<string, Buffer>();
+    const trusting = {
+      async put(key: string, body: Buffer) {
+        objects.set(key, Buffer.from(body));
+        return { key, sha256: createHash('sha256').update(body).digest('hex'), bytes: body.length };
+      },
+      async get(ref: { key: string }) {
+        return Buffer.from(objects.get(ref.key) as Buffer);
+      },
+    };
+    const wrapped = new EncryptedPayloadStore(trusting, cipher);
+    const ref = await wrapped.put(`payloads/${JOB}/trusting.context`, Buffer.from('original'));
+    assert.equal((await wrapped.get(ref)).toString(), 'original');
+    const stored = objects.get(ref.key) as Buffer;
+    stored[stored.length - 1] = (stored[stored.length - 1] as number) ^ 1;
+    await assert.rejects(wrapped.get(ref), (e: any) => e.code === 'payload_integrity' && e.retryable === false);
   });
 
   it('a ciphertext copied to another job, with a rewritten digest, fails authentication', async () => {

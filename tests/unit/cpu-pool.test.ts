@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { checkOutput } from '../../src/jobs/output-quality.ts';
@@ -25,6 +26,21 @@ describe('CpuPool', () => {
     assert.deepEqual(await threaded.prepare({ kind: 'prepare', template, request }), expected);
     assert.deepEqual(await inline.prepare({ kind: 'prepare', template, request }), expected);
     assert.ok(expected.ownMarks.ranges.length >= 2, 'the context is located in the prompt');
+  });
+
+  it('renders a context handed over as bytes as it renders the same context as a string', async () => {
+    const expected = runCpuTask({ kind: 'prepare', template, request });
+    const { context: text, ...withoutContext } = request;
+    const standalone = new Uint8Array(Buffer.from(text, 'utf8'));
+    assert.deepEqual(await threaded.prepare({ kind: 'prepare', template, request: withoutContext, contextBytes: standalone }), expected);
+    assert.equal(standalone.byteLength, 0, 'a buffer of its own is moved to the worker, not copied');
+    // A view of a larger buffer (a pooled Buffer) is copied: moving it would detach its neighbours.
+    const shared = Buffer.alloc(text.length + 32, 0x20);
+    shared.write(text, 16, 'utf8');
+    const view = shared.subarray(16, 16 + text.length);
+    assert.deepEqual(await threaded.prepare({ kind: 'prepare', template, request: withoutContext, contextBytes: view }), expected);
+    assert.equal(shared.toString('utf8', 16, 16 + text.length), text, 'the shared buffer is intact');
+    assert.deepEqual(await inline.prepare({ kind: 'prepare', template, request: withoutContext, contextBytes: Buffer.from(text) }), expected);
   });
 
   it('gives the data-quality verdicts of checkOutput on a worker thread', async () => {
@@ -58,5 +74,27 @@ describe('CpuPool', () => {
     await assert.rejects(doomed, (error: Error) => error.name === 'AbortError');
     for (const result of await Promise.all(others)) assert.deepEqual(result, expected);
     assert.deepEqual(await threaded.prepare({ kind: 'prepare', template, request }), expected);
+  });
+
+  it('lowers the worker threads\' priority, never the event loop\'s', { skip: process.platform !== 'linux' && 'nice values per thread are Linux' }, async () => {
+    const niceOf = (tid: string) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const before = new Set(readdirSync('/proc/self/task'));
+    const niced = new CpuPool({ threads: 1, maxQueue: 10, niceness: 7 });
+    try {
+      await niced.prepare({ kind: 'prepare', template, request });
+      const fresh = readdirSync('/proc/self/task').filter((tid) => !before.has(tid)).map(niceOf);
+      assert.ok(fresh.includes(7), `a new thread runs at niceness 7 (new threads: ${fresh.join(', ')})`);
+      assert.equal(niceOf(String(process.pid)), 0, 'the event loop keeps its priority');
+    } finally {
+      await niced.close();
+    }
+  });
+
+  it('refuses a niceness outside 0-19', () => {
+    assert.throws(() => new CpuPool({ threads: 0, maxQueue: 10, niceness: 20 }), RangeError);
+    assert.throws(() => new CpuPool({ threads: 0, maxQueue: 10, niceness: -1 }), RangeError);
   });
 });

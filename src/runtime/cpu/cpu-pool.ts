@@ -4,12 +4,20 @@ import type { OutputCheck } from '../../jobs/output-quality.ts';
 import type { EncodedMessages } from '../llm-provider.ts';
 import { runCpuTask, type AnswerCheckOptions, type CpuTask, type PrepareTask, type PreparedPrompt } from './cpu-tasks.ts';
 import { TwoLaneTaskQueue, URGENT } from './two-lane-task-queue.ts';
+import type { CpuWorkerData } from './cpu-worker.ts';
 
 export interface CpuPoolOptions {
   /** Worker threads; 0 runs tasks inline on the event loop (for tiny deployments and tests). */
   threads: number;
   /** Tasks queued beyond this are refused rather than buffered without bound. */
   maxQueue: number;
+  /**
+   * Scheduling priority of the worker threads, 0 (the event loop's) to 19 (lowest); default 0.
+   * When the cores are short, the event loop (lease renewals, heartbeats, I/O) runs first and
+   * rendering takes what is left: a late prompt costs a little freshness, a late renewal costs
+   * ownership.
+   */
+  niceness?: number;
 }
 
 /**
@@ -35,6 +43,8 @@ export class CpuPool {
 
   constructor(options: CpuPoolOptions) {
     if (!Number.isInteger(options.threads) || options.threads < 0) throw new RangeError(`threads must be an integer >= 0, got ${options.threads}`);
+    const niceness = options.niceness ?? 0;
+    if (!Number.isInteger(niceness) || niceness < 0 || niceness > 19) throw new RangeError(`niceness must be an integer 0-19, got ${options.niceness}`);
     if (options.threads > 0) {
       this.pool = new Piscina({
         filename: new URL('./cpu-worker-entry.mjs', import.meta.url).href,
@@ -44,6 +54,7 @@ export class CpuPool {
         concurrentTasksPerWorker: TASKS_PER_THREAD,
         taskQueue: new TwoLaneTaskQueue(),
         idleTimeout: 60_000,
+        workerData: { niceness } satisfies CpuWorkerData,
       });
     }
   }
@@ -52,8 +63,15 @@ export class CpuPool {
     return Math.max(1, availableParallelism() - 1);
   }
 
+  /**
+   * Renders a prompt on a worker thread. `task.contextBytes` is transferred when it owns its
+   * memory whole (the caller must not use it afterwards), copied when it is a view of a larger
+   * buffer (a pooled Buffer: moving it would detach the others).
+   */
   prepare(task: PrepareTask, signal?: AbortSignal): Promise<PreparedPrompt> {
-    return this.run(task, signal) as Promise<PreparedPrompt>;
+    const bytes = task.contextBytes;
+    const movable = bytes !== undefined && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer;
+    return this.run(task, signal, movable ? [bytes.buffer as ArrayBuffer] : undefined) as Promise<PreparedPrompt>;
   }
 
   /**
@@ -69,10 +87,10 @@ export class CpuPool {
    * thread and is dropped. The signal is not handed to piscina: aborting a running task there
    * ends the whole thread, and with it the other jobs' tasks it holds.
    */
-  private async run(task: CpuTask, signal: AbortSignal | undefined): Promise<PreparedPrompt | OutputCheck> {
+  private async run(task: CpuTask, signal: AbortSignal | undefined, transferList?: ArrayBuffer[]): Promise<PreparedPrompt | OutputCheck> {
     if (signal?.aborted) throw abortError(signal);
     if (!this.pool) return runCpuTask(task);
-    const result = this.pool.run(task);
+    const result = this.pool.run(task, transferList ? { transferList } : {});
     if (!signal) return result;
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {

@@ -8,6 +8,12 @@ export interface PrepareTask {
   kind: 'prepare';
   template: PromptTemplate;
   request: GenerationRequest;
+  /**
+   * The prompt context as the payload store read it (UTF-8), in place of `request.context`: the
+   * bytes move to the worker thread, which decodes them, so the event loop never builds, copies
+   * or collects a 64 KB context string.
+   */
+  contextBytes?: Uint8Array;
 }
 
 export interface PreparedPrompt {
@@ -42,6 +48,11 @@ export function ownValues(request: GenerationRequest): string[] {
 
 const utf8 = new TextEncoder();
 
+/** Decoded as `Buffer#toString('utf8')` decodes a payload: malformed bytes become U+FFFD. */
+function utf8Text(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+}
+
 /**
  * The CPU-bound work of one job, as plain functions of plain data: they run the same inline or in
  * a worker thread. Rendering a 64 KB prompt, estimating its tokens and locating the record's own
@@ -54,14 +65,15 @@ export function runCpuTask(task: CpuTask): PreparedPrompt | OutputCheck {
   if (task.kind === 'check') {
     return checkOutput(task.text, { ...task.options, prompt: decodeMessages(task.messages).map((message) => message.content) });
   }
-  const messages = renderPrompt(task.template, task.request);
+  const request = task.contextBytes === undefined ? task.request : { ...task.request, context: utf8Text(task.contextBytes) };
+  const messages = renderPrompt(task.template, request);
   return {
     // TextEncoder gives the bytes a buffer of their own, so the worker can hand it over whole.
     messages: { json: utf8.encode(JSON.stringify(messages)) },
     estimatedTokens: estimateChatTokens(messages, task.template.max_tokens),
     ownMarks: markOwnValues(
       messages.map((message) => message.content),
-      ownValues(task.request),
+      ownValues(request),
     ),
   };
 }

@@ -24,6 +24,8 @@ function sha256(body: Buffer): string {
  * (and a misconfigured proxy) may not verify checksums, so the code does not rely on it.
  */
 export class S3PayloadStore implements PayloadStore {
+  readonly verifiesDigest = true;
+
   constructor(
     private readonly s3: S3Client,
     private readonly bucket: string,
