@@ -202,8 +202,16 @@ process.on('message', (message: SubmitMessage) => {
 
 const interval = monitorEventLoopDelay({ resolution: 10 });
 const whole = monitorEventLoopDelay({ resolution: 10 });
+// The load window alone (opened and closed by the driver): the whole run's figure is diluted by
+// the idle start and drain.
+const underLoad = monitorEventLoopDelay({ resolution: 10 });
 interval.enable();
 whole.enable();
+process.on('message', (message: { type?: string; open?: boolean }) => {
+  if (message?.type !== 'window') return;
+  if (message.open) underLoad.enable();
+  else underLoad.disable();
+});
 let elu = performance.eventLoopUtilization();
 let maxRss = 0;
 const ms = (ns: number) => Math.round(ns / 1e4) / 100;
@@ -261,6 +269,8 @@ process.on('message', async (message: { type?: string }) => {
       loopP99Ms: ms(whole.percentile(99)),
       loopP999Ms: ms(whole.percentile(99.9)),
       loopMaxMs: ms(whole.max),
+      loadLoopP99Ms: ms(underLoad.percentile(99)),
+      loadLoopMaxMs: ms(underLoad.max),
       maxRss,
       cpuUs: cpuUs(),
       terminal: { ...terminal },

@@ -10,6 +10,9 @@ export interface FinalMessage {
   loopP99Ms: number;
   loopP999Ms: number;
   loopMaxMs: number;
+  /** Event-loop delay while submissions run (the driver opens and closes the window). */
+  loadLoopP99Ms: number;
+  loadLoopMaxMs: number;
   maxRss: number;
   cpuUs: number;
   terminal: Record<string, number>;
@@ -73,6 +76,11 @@ export class SupervisorProcess {
   /** fakes mode: submit requests `from`..`to`-1 of a stream inside the supervisor process. */
   submit(stream: { prefix: string; contextBytes: number; priority: 'interactive' | 'bulk' }, from: number, to: number): void {
     this.child.send({ type: 'submit', from, to, prefix: stream.prefix, contextBytes: stream.contextBytes, priority: stream.priority });
+  }
+
+  /** Opens or closes the load window of the event-loop delay figures. */
+  window(open: boolean): void {
+    this.child.send({ type: 'window', open });
   }
 
   async final(): Promise<FinalMessage> {
