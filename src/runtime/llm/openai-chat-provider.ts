@@ -50,6 +50,23 @@ function classifyThrown(error: unknown, signal: AbortSignal | undefined): LlmCal
   return new LlmCallError('llm_connection', `LLM call failed: ${(error as Error)?.message ?? String(error)}`, { retryable: true, cause: error });
 }
 
+function stringBody(text: string): { body: string; length: number } {
+  return { body: text, length: Buffer.byteLength(text) };
+}
+
+/**
+ * The body as its parts, written one after the other and let go as they are: joined into one
+ * buffer, a 64 KB prompt would be held twice for as long as the call is out (seconds), once by
+ * the job (its answer is checked against it) and once by the pending request.
+ */
+function chunkedBody(parts: Uint8Array[]): { body: Iterable<Uint8Array>; length: number } {
+  const length = parts.reduce((sum, part) => sum + part.byteLength, 0);
+  function* drain(): Generator<Uint8Array> {
+    for (let part = parts.shift(); part !== undefined; part = parts.shift()) yield part;
+  }
+  return { body: drain(), length };
+}
+
 interface ChatCompletionBody {
   model?: string;
   choices?: Array<{ message?: { content?: string | null; refusal?: string | null }; finish_reason?: string }>;
@@ -80,10 +97,10 @@ export class OpenAiChatProvider implements LlmProvider {
   async complete(call: CompletionRequest): Promise<Completion> {
     const deadline = AbortSignal.timeout(call.timeoutMs);
     const signal = call.signal ? AbortSignal.any([call.signal, deadline]) : deadline;
-    const payload = Array.isArray(call.messages)
-      ? JSON.stringify({ model: this.options.model, messages: call.messages, ...(call.maxTokens ? { max_tokens: call.maxTokens } : {}) })
-      : // The same bytes JSON.stringify would give, spliced around the encoded messages.
-        Buffer.concat([this.bodyHead, call.messages.json, Buffer.from(call.maxTokens ? `,"max_tokens":${call.maxTokens}}` : '}')]);
+    const { body: payload, length } = Array.isArray(call.messages)
+      ? stringBody(JSON.stringify({ model: this.options.model, messages: call.messages, ...(call.maxTokens ? { max_tokens: call.maxTokens } : {}) }))
+      : // The same bytes JSON.stringify would give, sent around the encoded messages.
+        chunkedBody([this.bodyHead, call.messages.json, Buffer.from(call.maxTokens ? `,"max_tokens":${call.maxTokens}}` : '}')]);
     let status: number;
     let text: string;
     let retryAfter: number | undefined;
@@ -94,10 +111,12 @@ export class OpenAiChatProvider implements LlmProvider {
         signal,
         headers: {
           'content-type': 'application/json',
+          'content-length': String(length),
           ...(this.options.member ? { 'x-warden-member': this.options.member } : {}),
           ...(this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {}),
         },
-        body: payload,
+        // undici takes iterables of chunks (request.js, and its documentation); its types lag.
+        body: payload as string,
       });
       status = response.statusCode;
       retryAfter = retryAfterMs(response.headers);
