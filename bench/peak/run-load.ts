@@ -5,7 +5,7 @@
  * over IPC, and every process's CPU from /proc. Shared by bench:peak and bench:pressure.
  */
 import { fork } from 'node:child_process';
-import { createReadStream, mkdirSync, rmSync } from 'node:fs';
+import { createReadStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -17,6 +17,7 @@ import { summarizeProfiles, type ProfileSummary } from '../common/cpu-profile-su
 import { percentile, round, sleep } from '../common/stats.ts';
 import { WriteTap } from '../common/write-tap.ts';
 import { SupervisorProcess, type FinalMessage } from './supervisor-process.ts';
+import type { TickMessage } from './supervisor-entry.ts';
 
 export interface Stream {
   name: string;
@@ -61,6 +62,14 @@ export interface StreamResult {
   freshness_max_ms: number;
   /** Freshness of the jobs submitted while every stream was on (for pressure comparisons). */
   submit_lag_max_ms: number;
+}
+
+/** The busiest non-main thread's CPU share between two ticks (the CPU pool's thread, at load). */
+function poolShare(from: TickMessage | undefined, to: TickMessage | undefined): string {
+  if (!from || !to || to.at <= from.at) return '?';
+  let busiest = 0;
+  for (const [tid, us] of Object.entries(to.otherThreadsCpuUs)) busiest = Math.max(busiest, us - (from.otherThreadsCpuUs[tid] ?? us));
+  return `${Math.round((busiest / ((to.at - from.at) * 1000)) * 100)}%`;
 }
 
 export interface LoadResult {
@@ -184,6 +193,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const loadFromUs = Number(process.hrtime.bigint() / 1000n);
     const end = Math.max(...streams.map((s) => s.startS + s.durationS)) * 1000;
     let lastPrint = t0;
+    let printedTick: TickMessage | undefined;
     print(`${options.label}: ${options.mode} mode, supervisor pid ${supervisor.pid}, ${options.partitions} partitions x ${options.concurrency} slots; ` +
       streams.map((s) => `${s.name} ${s.rate}/s (${s.priority}) from ${s.startS}s for ${s.durationS}s`).join('; '));
     // Open loop: submissions follow the clock, not the system's answers (bounded outstanding).
@@ -208,7 +218,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         const tick = supervisor.last;
         print(`  t=${Math.round(elapsed / 1000)}s sent ${streams.map((s) => s.sent).join('+')} written ${tap.firstWrite.size} ` +
           `in flight ${tick?.inFlight ?? '?'} llm ${stack.llm.stats().inFlight} rss ${Math.round((tick?.rss ?? 0) / 1048576)} MB ` +
-          `loop p99 ${tick?.loopP99Ms ?? '?'} ms elu ${tick?.elu ?? '?'}${tick?.queueDepth !== undefined ? ` queued ${tick.queueDepth}` : ''}`);
+          `loop p99 ${tick?.loopP99Ms ?? '?'} ms elu ${tick?.elu ?? '?'} pool ${poolShare(printedTick, tick)} pool queue ${tick?.cpuQueued ?? '?'}` +
+          `${tick?.queueDepth !== undefined ? ` queued ${tick.queueDepth}` : ''}`);
+        printedTick = tick;
       }
       if (elapsed >= end) break;
       await sleep(10);
@@ -259,6 +271,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const final = await supervisor.final();
     const maxInFlight = Math.max(0, ...supervisor.ticks.map((t) => t.inFlight));
     const ticks = supervisor.ticks;
+    // Every 1 s report of the supervisor, for reading a run afterwards (where did it stall?).
+    writeFileSync(join(dir, 'ticks.jsonl'), `${ticks.map((t) => JSON.stringify(t)).join('\n')}\n`);
     const streamResults: StreamResult[] = streams.map((stream) => {
       const fresh: number[] = [];
       for (let i = 0; i < stream.sent; i += 1) {

@@ -62,6 +62,8 @@ export interface TickMessage {
   submitted: number;
   submitErrors: number;
   queueDepth?: number;
+  /** Tasks waiting for the CPU pool (renders and checks not yet handed to its thread). */
+  cpuQueued: number;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as EntryArgs;
@@ -254,6 +256,7 @@ const timer = setInterval(() => {
     terminal: { ...terminal },
     submitted,
     submitErrors,
+    cpuQueued: real.cpu().queued,
     ...(fakes ? { queueDepth: fakes.queues.reduce((sum, q) => sum + q.depth, 0) } : {}),
   };
   interval.reset();

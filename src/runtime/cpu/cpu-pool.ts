@@ -59,6 +59,11 @@ export class CpuPool {
     }
   }
 
+  /** Tasks waiting for a thread (not counting those handed to one ahead); 0 inline. */
+  get queued(): number {
+    return this.pool?.queueSize ?? 0;
+  }
+
   static defaultThreads(): number {
     return Math.max(1, availableParallelism() - 1);
   }
