@@ -58,13 +58,23 @@ export interface OwnValueMarks {
 /** Locates `ownValues` in `prompt` for `OutputCheckOptions.ownMarks`. */
 export function markOwnValues(prompt: string | readonly string[], ownValues: readonly string[]): OwnValueMarks {
   const text = normalizedPrompt(typeof prompt === 'string' ? [prompt] : prompt);
-  const lower = text.toLowerCase();
   // Each value normalized once (a 64 KB context is one of them), for both uses.
   const forms = ownValueForms(ownValues);
-  const absent = [...new Set(forms.map((form) => form.plain.toLowerCase()))].filter((value) => !lower.includes(value));
-  return { ranges: rangesOfForms(text, forms), absent };
+  let lower: string | undefined;
+  const absent = new Set<string>();
+  for (const { plain } of forms) {
+    // A value found as it is is found lower-cased too: lower-casing maps character by character,
+    // but for the final sigma, whose form depends on what follows. Most values (the context
+    // among them) are in the prompt as they are, so neither 64 KB string is lower-cased.
+    if (!plain.includes(CAPITAL_SIGMA) && text.includes(plain)) continue;
+    const value = plain.toLowerCase();
+    lower ??= text.toLowerCase();
+    if (!lower.includes(value)) absent.add(value);
+  }
+  return { ranges: rangesOfForms(text, forms), absent: [...absent] };
 }
 
+const CAPITAL_SIGMA = '\u03a3';
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const REPLACEMENT_CHARACTER = '\uFFFD';
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

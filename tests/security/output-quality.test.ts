@@ -3,7 +3,9 @@ import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { isWardenError } from '../../src/errors.ts';
 import type { GenerationRequest } from '../../src/jobs/generation-request.ts';
-import { checkOutput, type OutputCheck, type OutputCheckOptions } from '../../src/jobs/output-quality.ts';
+import fc from 'fast-check';
+import { checkOutput, markOwnValues, type OutputCheck, type OutputCheckOptions } from '../../src/jobs/output-quality.ts';
+import { normalize } from '../../src/jobs/prompt-echo.ts';
 import { renderPrompt } from '../../src/jobs/prompt-template.ts';
 import { TemplateCatalog } from '../../src/runtime/prompts/template-catalog.ts';
 import { generateContent } from '../../src/stack/sim-llm/completion.ts';
@@ -153,5 +155,23 @@ describe('checkOutput', () => {
     assert.equal(code(checkOutput(output, base(prompt, { maxLength: 100_000 }))), 'ok');
     const echoed = `${prompt.slice(0, 50_000)}`;
     assert.equal(code(checkOutput(echoed, base(prompt, { maxLength: 100_000 }))), 'prompt_echo');
+  });
+});
+
+describe('markOwnValues', () => {
+  it('finds the values a prompt lacks (in any case) as lower-casing the whole prompt would, final sigma included', () => {
+    const slow = (prompt: string, values: string[]) => {
+      const lower = normalize(prompt).toLowerCase();
+      return [...new Set(values.map((value) => normalize(value).toLowerCase()))].filter((value) => !lower.includes(value));
+    };
+    const text = fc.array(fc.constantFrom('Σ', 'σ', 'ς', 'Α', 'α', 'İ', 'i', 'K', 'k', ' ', '\n', '"', 'ab'), { maxLength: 24 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(text, fc.array(text, { maxLength: 4 }), (prompt, values) => {
+        assert.deepEqual(markOwnValues(prompt, values).absent, slow(prompt, values));
+      }),
+      { numRuns: 3000 },
+    );
+    // A value ending in Σ lower-cases to a final ς alone, to σ mid-word in the prompt.
+    assert.deepEqual(markOwnValues('ΑΣΒ', ['ΑΣ']).absent, ['ας']);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { estimateChatTokens, estimateTokens } from '../../src/jobs/token-estimate.ts';
+import { EXACT_ESTIMATE_CHARS, estimateChatTokens, estimateTokens, estimateTokensSampled } from '../../src/jobs/token-estimate.ts';
 
 /** The estimate's definition: one token per punctuation mark, one per ~4 characters of a word. */
 function byRegex(text: string): number {
@@ -31,5 +31,26 @@ describe('estimateTokens', () => {
 
   it('adds framing per message and the output allowance for a chat', () => {
     assert.equal(estimateChatTokens([{ content: 'word' }, { content: 'a, b!' }], 200), 3 + (4 + 1) + (4 + 4) + 200);
+  });
+
+  it('reads a text up to EXACT_ESTIMATE_CHARS whole, and scales a longer one from samples within a few percent', () => {
+    const words = 'the renewal was agreed on Tuesday, after the invoice dispute (ticket #4411) was settled; onboarding starts in Q3 für das Team'.split(' ');
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: words.length - 1 }), { minLength: 1, maxLength: 40_000 }), fc.constantFrom(' ', '\n', '  '), (picks, gap) => {
+        const text = picks.map((i) => words[i]).join(gap);
+        const exact = estimateTokens(text);
+        const sampled = estimateTokensSampled(text);
+        if (text.length <= EXACT_ESTIMATE_CHARS) return sampled === exact;
+        return Math.abs(sampled - exact) <= exact * 0.05;
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('estimates a chat by sampling its long messages', () => {
+    const context = 'customer renewal invoice meeting, priority shipment; contract feedback budget roadmap. '.repeat(800);
+    const estimate = estimateChatTokens([{ content: 'Summarize.' }, { content: context }], 100);
+    const exact = 3 + 4 + estimateTokens('Summarize.') + 4 + estimateTokens(context) + 100;
+    assert.ok(Math.abs(estimate - exact) <= exact * 0.02, `${estimate} vs ${exact}`);
   });
 });
