@@ -187,8 +187,8 @@ export async function runBullChaos(options: BullChaosOptions) {
         continue;
       }
       const open = (counts['waiting'] ?? 0) + (counts['active'] ?? 0) + (counts['delayed'] ?? 0) + (counts['prioritized'] ?? 0);
-      options.print(`  t=${elapsed()}s bullmq open ${open}, completed ${counts['completed'] ?? 0}, failed ${counts['failed'] ?? 0}; llm in flight ${stack.llm.stats().inFlight}`);
-      if (open === 0 && stack.llm.stats().inFlight === 0) break;
+      options.print(`  t=${elapsed()}s bullmq open ${open}, completed ${counts['completed'] ?? 0}, failed ${counts['failed'] ?? 0}; llm in flight ${stack.llm.inFlightCount()}`);
+      if (open === 0 && stack.llm.inFlightCount() === 0) break;
       await sleep(2000);
     }
     const llm = stack.llm.stats();

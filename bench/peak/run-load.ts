@@ -212,12 +212,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
         }
         stream.sent = submitter?.sent[streams.indexOf(stream)] ?? stream.sent;
       }
-      maxLlmInFlight = Math.max(maxLlmInFlight, stack.llm.stats().inFlight);
+      maxLlmInFlight = Math.max(maxLlmInFlight, stack.llm.inFlightCount());
       if (now - lastPrint >= 10_000) {
         lastPrint = now;
         const tick = supervisor.last;
         print(`  t=${Math.round(elapsed / 1000)}s sent ${streams.map((s) => s.sent).join('+')} written ${tap.firstWrite.size} ` +
-          `in flight ${tick?.inFlight ?? '?'} llm ${stack.llm.stats().inFlight} rss ${Math.round((tick?.rss ?? 0) / 1048576)} MB ` +
+          `in flight ${tick?.inFlight ?? '?'} llm ${stack.llm.inFlightCount()} rss ${Math.round((tick?.rss ?? 0) / 1048576)} MB ` +
           `loop p99 ${tick?.loopP99Ms ?? '?'} ms elu ${tick?.elu ?? '?'} pool ${poolShare(printedTick, tick)} pool queue ${tick?.cpuQueued ?? '?'}` +
           `${tick?.queueDepth !== undefined ? ` queued ${tick.queueDepth}` : ''}`);
         printedTick = tick;
@@ -260,10 +260,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const tick = supervisor.last;
       const ended = tick ? Object.entries(tick.terminal).filter(([state]) => state !== 'succeeded').reduce((a, [, n]) => a + n, 0) : 0;
       if (tap.firstWrite.size + ended >= totalSent()) break;
-      maxLlmInFlight = Math.max(maxLlmInFlight, stack.llm.stats().inFlight);
+      maxLlmInFlight = Math.max(maxLlmInFlight, stack.llm.inFlightCount());
       if (Date.now() - lastPrint >= 10_000) {
         lastPrint = Date.now();
-        print(`  drain: written ${tap.firstWrite.size}/${totalSent()} in flight ${tick?.inFlight ?? '?'} llm ${stack.llm.stats().inFlight}`);
+        print(`  drain: written ${tap.firstWrite.size}/${totalSent()} in flight ${tick?.inFlight ?? '?'} llm ${stack.llm.inFlightCount()}`);
       }
       await sleep(200);
     }

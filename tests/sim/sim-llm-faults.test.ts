@@ -61,8 +61,13 @@ test('forced status storm via HTTP, then random 5xx', async () => {
 test('timeout: the call hangs then the socket closes with no answer', async () => {
   sim.setFaults({ ...NO_FAULTS, timeoutRate: 1, hangMs: 30000 }); // 30 ms at this timeScale
   sim.reset();
-  await assert.rejects(call(chatUrl(), 'POST', chatBody('hang up on me')));
-  await eventually(() => sim.stats().inFlight === 0);
+  const hanging = call(chatUrl(), 'POST', chatBody('hang up on me'));
+  // The cheap count and the snapshot agree while the call hangs, and after.
+  await eventually(() => sim.inFlightCount() === 1);
+  assert.equal(sim.stats().inFlight, 1);
+  await assert.rejects(hanging);
+  await eventually(() => sim.inFlightCount() === 0);
+  assert.equal(sim.stats().inFlight, 0);
   const s = sim.stats();
   assert.equal(s.byStatus.timeout, 1);
   assert.equal(s.completed, 0);

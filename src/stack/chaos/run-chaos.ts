@@ -136,7 +136,7 @@ export async function runChaos(options: ChaosOptions) {
     let jobs = await scanJobs(runtime.aws.doc, stack.config.tables.jobs);
     while (Date.now() - started < options.deadlineS * 1000) {
       const open = [...ids].filter((id) => !jobs.some((job) => job.id === id && isTerminal(job.state)));
-      options.print(`  t=${((Date.now() - t0) / 1000).toFixed(0)}s waiting for ${open.length} unfinished jobs; llm in flight ${stack.llm.stats().inFlight}`);
+      options.print(`  t=${((Date.now() - t0) / 1000).toFixed(0)}s waiting for ${open.length} unfinished jobs; llm in flight ${stack.llm.inFlightCount()}`);
       if (open.length === 0) break;
       await sleep(2000);
       jobs = await scanJobs(runtime.aws.doc, stack.config.tables.jobs);

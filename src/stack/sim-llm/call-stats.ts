@@ -113,6 +113,10 @@ export class CallStats {
     this.latencyNext = (this.latencyNext + 1) % LATENCY_WINDOW;
   }
 
+  get inFlightCount(): number {
+    return this.inFlight;
+  }
+
   inFlightBy(caller: string): number {
     return this.liveByCaller.get(caller) ?? 0;
   }

@@ -27,6 +27,8 @@ export interface SimLlm {
   faults(): SimLlmFaults;
   /** Prompt digests of calls being handled right now (chaos: what a killed worker had in flight). */
   inFlightDigests(): Set<string>;
+  /** LLM calls in flight now: `stats().inFlight` without building the whole snapshot. */
+  inFlightCount(): number;
   /** LLM calls in flight from one caller (its `x-warden-member` header). */
   inFlightBy(caller: string): number;
   /** Valid calls seen for one prompt digest since the last reset. */
@@ -59,6 +61,10 @@ class SimLlmServer implements SimLlm {
 
   stats(): SimLlmStats {
     return this.counters.snapshot();
+  }
+
+  inFlightCount(): number {
+    return this.counters.inFlightCount;
   }
 
   reset(): void {
