@@ -1,6 +1,6 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ValidationError } from '../errors.ts';
-import { DEFAULT_ECHO_THRESHOLDS, echoCoverage, normalize, normalizedPrompt, ownValueForms, ownValueRanges, rangesAtLeast, rangesOfForms, withoutOwnValues, type EchoThresholds } from './prompt-echo.ts';
+import { DEFAULT_ECHO_THRESHOLDS, echoCoverage, LONG_VALUE_CHARS, locateForms, normalize, normalizedPrompt, normalizedPromptAround, ownValueForms, ownValueRanges, rangesAtLeast, withoutOwnValues, type EchoThresholds } from './prompt-echo.ts';
 
 export { DEFAULT_ECHO_THRESHOLDS, type EchoThresholds } from './prompt-echo.ts';
 
@@ -57,21 +57,37 @@ export interface OwnValueMarks {
 
 /** Locates `ownValues` in `prompt` for `OutputCheckOptions.ownMarks`. */
 export function markOwnValues(prompt: string | readonly string[], ownValues: readonly string[]): OwnValueMarks {
-  const text = normalizedPrompt(typeof prompt === 'string' ? [prompt] : prompt);
-  // Each value normalized once (a 64 KB context is one of them), for both uses.
+  // Each value normalized once (a 64 KB context is one of them), for both uses; the longest one's
+  // normalized form also stands in for it in the normalized prompt.
   const forms = ownValueForms(ownValues);
+  const longest = longestValue(ownValues);
+  const parts = typeof prompt === 'string' ? [prompt] : prompt;
+  const { text, placed } = longest === -1 ? { text: normalizedPrompt(parts), placed: false } : normalizedPromptAround(parts, ownValues[longest] as string, (forms[longest] as { plain: string }).plain);
+  const { ranges, found } = locateForms(text, forms);
   let lower: string | undefined;
   const absent = new Set<string>();
-  for (const { plain } of forms) {
+  for (let i = 0; i < forms.length; i += 1) {
+    const { plain } = forms[i] as { plain: string };
     // A value found as it is is found lower-cased too: lower-casing maps character by character,
     // but for the final sigma, whose form depends on what follows. Most values (the context
-    // among them) are in the prompt as they are, so neither 64 KB string is lower-cased.
-    if (!plain.includes(CAPITAL_SIGMA) && text.includes(plain)) continue;
+    // among them) are in the prompt as they are, so neither 64 KB string is lower-cased, and
+    // one placed or found already is not looked for again.
+    if (!plain.includes(CAPITAL_SIGMA) && ((placed && i === longest) || found.has(plain) || text.includes(plain))) continue;
     const value = plain.toLowerCase();
     lower ??= text.toLowerCase();
     if (!lower.includes(value)) absent.add(value);
   }
-  return { ranges: rangesOfForms(text, forms), absent: [...absent] };
+  return { ranges, absent: [...absent] };
+}
+
+/** The index of the longest value of at least LONG_VALUE_CHARS characters, or -1. */
+function longestValue(values: readonly string[]): number {
+  let longest = -1;
+  for (let i = 0; i < values.length; i += 1) {
+    const length = (values[i] as string).length;
+    if (length >= LONG_VALUE_CHARS && (longest === -1 || length > (values[longest] as string).length)) longest = i;
+  }
+  return longest;
 }
 
 const CAPITAL_SIGMA = '\u03a3';
@@ -133,9 +149,12 @@ export function checkOutput(output: string | Uint8Array, options: OutputCheckOpt
     const json = checkJson(text, opts.jsonSchema);
     if (!json.ok) return json;
   }
-  const echo = findEcho(text, opts);
+  // The normalized prompt, built once if at all: a 64 KB prompt costs a scan.
+  let normalized: string | undefined;
+  const prompt = () => (normalized ??= normalizedPrompt(opts.prompt));
+  const echo = findEcho(text, opts, prompt);
   if (echo) return echo;
-  return checkForeign(text, opts);
+  return checkForeign(text, opts, prompt);
 }
 
 interface ResolvedOptions {
@@ -241,32 +260,40 @@ function checkJson(text: string, schema: object | undefined): OutputCheck {
   return fail('invalid_json', `output does not match the field's JSON schema: ${where} ${first?.message ?? 'is invalid'}`);
 }
 
-function findEcho(text: string, opts: ResolvedOptions): OutputCheck | undefined {
+function findEcho(text: string, opts: ResolvedOptions, prompt: () => string): OutputCheck | undefined {
   const { windowChars, maxSpanChars, maxCopiedRatio } = opts.echo;
   const output = normalize(text);
   // Too short to be a copy: the prompt is not read at all.
   if (output.length < windowChars) return undefined;
   // Longest first, so a value containing another is set apart whole. Short values stay: removing
   // every "1" or "yes" would shred the instructions and hide a real echo of them.
-  const ranges = opts.ownMarks?.ranges ?? (opts.ownValues.length > 0 ? ownValueRanges(normalizedPrompt(opts.prompt), opts.ownValues) : []);
+  const ranges = opts.ownMarks?.ranges ?? (opts.ownValues.length > 0 ? ownValueRanges(prompt(), opts.ownValues) : []);
   const own = rangesAtLeast(ranges, Math.min(16, windowChars));
-  const coverage = echoCoverage(output, opts.prompt, windowChars, own);
-  let longest = 0;
-  let run = 0;
-  for (const mark of coverage.covered) {
-    run = mark ? run + 1 : 0;
-    if (run > longest) longest = run;
-  }
-  if (longest >= maxSpanChars) {
-    return fail('prompt_echo', `output repeats ${longest} consecutive characters of its prompt (limit ${maxSpanChars - 1})`);
-  }
-  if (longest === 0) return undefined;
-  let { copied } = coverage;
-  // The instructions are the prompt with each own value cut out and a U+0000 in its place: only
-  // an output holding U+0000 itself can match a window across such a cut, so only then is the
-  // cut prompt built and read again.
-  if (own.length > 0 && output.includes('\u0000')) {
-    copied = echoCoverage(output, [withoutOwnValues(normalizedPrompt(opts.prompt), own)], windowChars, []).covered;
+  let copied: Uint8Array;
+  if (output.length < maxSpanChars && own.length > 0 && orderedPairs(own)) {
+    // Shorter than a span that is an echo, so only copies from outside own values decide: those
+    // are in the prompt with its own values cut out, a few hundred characters when the context
+    // is most of it, not the 64 KB a full scan reads.
+    copied = echoCoverage(output, [withoutOwnValues(prompt(), own)], windowChars, []).covered;
+  } else {
+    const coverage = echoCoverage(output, opts.prompt, windowChars, own);
+    let longest = 0;
+    let run = 0;
+    for (const mark of coverage.covered) {
+      run = mark ? run + 1 : 0;
+      if (run > longest) longest = run;
+    }
+    if (longest >= maxSpanChars) {
+      return fail('prompt_echo', `output repeats ${longest} consecutive characters of its prompt (limit ${maxSpanChars - 1})`);
+    }
+    if (longest === 0) return undefined;
+    copied = coverage.copied;
+    // The instructions are the prompt with each own value cut out and a U+0000 in its place: only
+    // an output holding U+0000 itself can match a window across such a cut, so only then is the
+    // cut prompt built and read again.
+    if (own.length > 0 && output.includes('\u0000')) {
+      copied = echoCoverage(output, [withoutOwnValues(prompt(), own)], windowChars, []).covered;
+    }
   }
   let copiedChars = 0;
   for (const mark of copied) copiedChars += mark;
@@ -277,10 +304,23 @@ function findEcho(text: string, opts: ResolvedOptions): OutputCheck | undefined 
   return undefined;
 }
 
-function checkForeign(text: string, opts: ResolvedOptions): OutputCheck {
+/**
+ * Pairs sorted and disjoint, from 0 on, as `markOwnValues` gives them: then a window copied from
+ * outside them is a window of the prompt with them cut out. Marks from elsewhere may be neither.
+ */
+function orderedPairs(pairs: readonly number[]): boolean {
+  let end = 0;
+  for (let i = 0; i < pairs.length; i += 2) {
+    if ((pairs[i] as number) < end || (pairs[i + 1] as number) <= (pairs[i] as number)) return false;
+    end = pairs[i + 1] as number;
+  }
+  return true;
+}
+
+function checkForeign(text: string, opts: ResolvedOptions, normalizedPrompt: () => string): OutputCheck {
   if (opts.otherRecordValues.length === 0) return { ok: true };
   const output = normalize(text).toLowerCase();
-  const prompt = normalizedPrompt(opts.prompt).toLowerCase();
+  const prompt = normalizedPrompt().toLowerCase();
   const own = new Set(opts.ownMarks ? opts.ownMarks.absent : opts.ownValues.map((value) => normalize(value).toLowerCase()));
   for (let i = 0; i < opts.otherRecordValues.length; i += 1) {
     const value = normalize(opts.otherRecordValues[i] as string).toLowerCase();
