@@ -1,4 +1,5 @@
-import { Agent, errors as undiciErrors, request } from 'undici';
+import { errors as undiciErrors, request } from 'undici';
+import { ShardedPool } from '../http/sharded-pool.ts';
 import { LlmCallError, type Completion, type CompletionRequest, type LlmProvider } from '../llm-provider.ts';
 
 export interface OpenAiChatOptions {
@@ -73,10 +74,10 @@ interface ChatCompletionBody {
   usage?: { prompt_tokens?: number; completion_tokens?: number };
 }
 
-/** The OpenAI Chat Completions protocol over one undici keep-alive pool. */
+/** The OpenAI Chat Completions protocol over sharded undici keep-alive pools (one origin). */
 export class OpenAiChatProvider implements LlmProvider {
   readonly name: string;
-  private readonly agent: Agent;
+  private readonly agent: ShardedPool;
   private readonly url: string;
   /** `{"model":…,"messages":` — what precedes encoded messages in every request body. */
   private readonly bodyHead: Buffer;
@@ -85,7 +86,7 @@ export class OpenAiChatProvider implements LlmProvider {
     this.name = options.name;
     this.bodyHead = Buffer.from(`{"model":${JSON.stringify(options.model)},"messages":`);
     this.url = new URL('v1/chat/completions', options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`).toString();
-    this.agent = new Agent({
+    this.agent = new ShardedPool(new URL(this.url).origin, {
       connections: options.connections,
       connect: { timeout: options.connectTimeoutMs },
       headersTimeout: options.firstByteTimeoutMs,
