@@ -14,19 +14,20 @@
  *   {type:'submit', from, to, priority?}: request i is benchRequest(benchRecord(prefix, i)).
  * IPC in: {type:'final'} → {type:'final', ...whole-run figures}; {type:'stop'} drains and exits.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { readdirSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import pino from 'pino';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { contextKey, identify, newJobRecord } from '../../src/jobs/new-job.ts';
 import type { JobRecord } from '../../src/jobs/job-record.ts';
 import { isTerminal } from '../../src/jobs/job-states.ts';
 import type { CheckpointStore } from '../../src/runtime/checkpoint-store.ts';
 import { createLogger } from '../../src/runtime/logger.ts';
 import { createRuntime, type RuntimeContext } from '../../src/runtime/runtime-context.ts';
 import { Supervisor } from '../../src/supervisor/supervisor.ts';
-import { benchRecord, benchRequest, contextPool } from '../common/bench-workload.ts';
+import { contextPool } from '../common/bench-workload.ts';
+import type { InjectedJob, InjectRequest } from './injector-thread.ts';
 import { threadCpuUs } from '../common/proc-stats.ts';
 import { FakeAccessLog, FakeCheckpointStore, FakeDeadLetterSink, FakePartitionQueue, FakePayloadStore } from './fake-ports.ts';
 
@@ -149,10 +150,10 @@ if (args.mode === 'fakes') {
 const supervisor = new Supervisor(runtime, { id: args.id });
 await supervisor.start();
 
-// Submissions inside this process (fakes mode only): the driver names the indices. They are
-// injected as the ingest API leaves them (job item created, context stored, pointer message
-// sent) without re-running the API's validation and hashing of the 64 KB context, which in
-// production happen in the API process, not in the supervisor.
+// Submissions inside this process (fakes mode only): the driver names the indices. A worker
+// thread (injector-thread.ts) builds the job items and messages as the ingest API leaves them;
+// this thread stores them in the in-memory ports. Validation, hashing and the record build happen
+// in the API's process in production, not on the supervisor's event loop.
 let submitted = 0;
 let submitErrors = 0;
 const contextPools = new Map<number, Array<{ body: Buffer; digest: string }>>();
@@ -176,29 +177,35 @@ interface SubmitMessage {
   contextBytes?: number;
   priority?: 'interactive' | 'bulk';
 }
-async function inject(prefix: string, i: number, context: { body: Buffer; digest: string } | undefined, priority: 'interactive' | 'bulk'): Promise<void> {
+const injector = args.mode === 'fakes' ? new Worker(new URL('./injector-entry.mjs', import.meta.url)) : undefined;
+injector?.unref();
+const injectedBytes: number[] = [];
+async function store(injected: InjectedJob, contexts: Array<{ body: Buffer; digest: string }>): Promise<void> {
   if (!fakes) throw new Error('injection is for fakes mode');
-  const request = benchRequest(benchRecord(prefix, i), { priority, source: priority === 'bulk' ? 'backfill' : 'automation' });
-  const { id, fingerprint, partition } = identify(request, config.partitions);
-  const contextRef = context ? fakes.payloads.putKnown(contextKey(id, fingerprint), context.digest, context.body) : undefined;
-  const traceId = randomUUID();
-  const job = newJobRecord({ request, contextRef, partitions: config.partitions, traceId, submittedBy: 'bench-injector', now: new Date() });
+  const { job } = injected;
+  const context = contexts[injected.context];
+  if (context && job.context_ref) fakes.payloads.putKnown(job.context_ref.key, context.digest, context.body);
   await fakes.checkpoints.create(job);
-  await (fakes.queues[partition] as FakePartitionQueue).send(JSON.stringify({ v: 1, job_id: id, trace_id: traceId }));
+  await (fakes.queues[job.partition] as FakePartitionQueue).send(injected.body);
 }
+injector?.on('message', (message: { jobs: InjectedJob[] }) => {
+  const contexts = contextsOf(injectedBytes.shift() ?? 0);
+  for (const injected of message.jobs) {
+    store(injected, contexts).then(
+      () => (submitted += 1),
+      (error) => {
+        submitErrors += 1;
+        if (submitErrors <= 5) log.error({ err: error }, 'bench submission failed');
+      },
+    );
+  }
+});
 process.on('message', (message: SubmitMessage) => {
-  if (message?.type === 'submit' && typeof message.from === 'number' && typeof message.to === 'number') {
-    const contexts = contextsOf(message.contextBytes ?? args.contextBytes);
-    const prefix = message.prefix ?? args.prefix;
-    for (let i = message.from; i < message.to; i += 1) {
-      inject(prefix, i, contexts.length > 0 ? contexts[i % contexts.length] : undefined, message.priority ?? 'interactive').then(
-        () => (submitted += 1),
-        (error) => {
-          submitErrors += 1;
-          if (submitErrors <= 5) log.error({ err: error }, 'bench submission failed');
-        },
-      );
-    }
+  if (message?.type === 'submit' && typeof message.from === 'number' && typeof message.to === 'number' && injector) {
+    const contextBytes = message.contextBytes ?? args.contextBytes;
+    injectedBytes.push(contextBytes);
+    const request: InjectRequest = { from: message.from, to: message.to, prefix: message.prefix ?? args.prefix, contextBytes, priority: message.priority ?? 'interactive', partitions: config.partitions };
+    injector.postMessage(request);
   }
 });
 
