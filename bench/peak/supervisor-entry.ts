@@ -10,8 +10,8 @@
  * mode 'fakes': checkpoints, partition queues, payloads, dead letters and the access log in memory
  *   (fake-ports.ts);
  *   Redis (leases, limiter, breaker), the LLM and the record store stay real. Jobs are submitted
- *   inside this process (submitJob against the fakes) when the driver sends
- *   {type:'submit', from, to, priority?}: request i is benchRequest(benchRecord(prefix, i)).
+ *   inside this process when the driver sends {type:'submit', from, to, priority?}: request i is
+ *   benchRequest(benchRecord(prefix, i)), built on an injector thread (injector-thread.ts).
  * IPC in: {type:'final'} → {type:'final', ...whole-run figures}; {type:'stop'} drains and exits.
  */
 import { createHash } from 'node:crypto';
