@@ -1,4 +1,5 @@
 import { errors as undiciErrors, request } from 'undici';
+import { deadlineSignal } from '../http/deadline.ts';
 import { ShardedPool } from '../http/sharded-pool.ts';
 import { LlmCallError, type Completion, type CompletionRequest, type LlmProvider } from '../llm-provider.ts';
 
@@ -96,8 +97,7 @@ export class OpenAiChatProvider implements LlmProvider {
   }
 
   async complete(call: CompletionRequest): Promise<Completion> {
-    const deadline = AbortSignal.timeout(call.timeoutMs);
-    const signal = call.signal ? AbortSignal.any([call.signal, deadline]) : deadline;
+    const deadline = deadlineSignal(call.signal, call.timeoutMs);
     const { body: payload, length } = Array.isArray(call.messages)
       ? stringBody(JSON.stringify({ model: this.options.model, messages: call.messages, ...(call.maxTokens ? { max_tokens: call.maxTokens } : {}) }))
       : // The same bytes JSON.stringify would give, sent around the encoded messages.
@@ -109,7 +109,7 @@ export class OpenAiChatProvider implements LlmProvider {
       const response = await request(this.url, {
         method: 'POST',
         dispatcher: this.agent,
-        signal,
+        signal: deadline.signal,
         headers: {
           'content-type': 'application/json',
           'content-length': String(length),
@@ -124,6 +124,8 @@ export class OpenAiChatProvider implements LlmProvider {
       text = await response.body.text();
     } catch (error) {
       throw classifyThrown(error, call.signal);
+    } finally {
+      deadline.release();
     }
     if (status !== 200) throw classifyStatus(status, text, retryAfter);
     let body: ChatCompletionBody;

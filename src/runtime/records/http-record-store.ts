@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { deadlineSignal } from '../http/deadline.ts';
 import { WardenError } from '../../errors.ts';
 import type { PatchOutcome, RecordRef, RecordStore, StoredRecord } from '../record-store.ts';
 
@@ -30,12 +31,12 @@ export class HttpRecordStore implements RecordStore {
   }
 
   private async send(method: 'GET' | 'PATCH', ref: RecordRef, signal: AbortSignal | undefined, extra: { body?: string; ifMatch?: string } = {}) {
-    const deadline = AbortSignal.timeout(this.options.timeoutMs);
+    const deadline = deadlineSignal(signal, this.options.timeoutMs);
     try {
       const response = await request(this.url(ref), {
         method,
         dispatcher: this.agent,
-        signal: signal ? AbortSignal.any([signal, deadline]) : deadline,
+        signal: deadline.signal,
         headers: {
           ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}),
           ...(extra.body ? { 'content-type': 'application/json' } : {}),
@@ -51,6 +52,8 @@ export class HttpRecordStore implements RecordStore {
     } catch (error) {
       if (error instanceof WardenError) throw error;
       throw new RecordStoreUnavailableError(`record store ${method} failed: ${(error as Error).message}`, error);
+    } finally {
+      deadline.release();
     }
   }
 
