@@ -31,9 +31,9 @@ export class FakeCheckpointStore implements CheckpointStore {
   /** Called once per job when it reaches a terminal state (the benchmark counts outcomes). */
   onTerminal: ((job: JobRecord) => void) | undefined;
 
-  // 5 s: long enough for a redelivered message to find its job terminal (visibility 20 s is
-  // extended while a job runs, so redeliveries of finished jobs come within the delete linger);
-  // 30 s kept 12,500 finished jobs in the supervisor's heap, which production keeps in DynamoDB.
+  // 5 s: a finished job's message is deleted as it finishes (the fake queue never loses a
+  // delete), so nothing comes back for it later; 30 s kept 12,500 finished jobs in the
+  // supervisor's heap, which production keeps in DynamoDB.
   constructor(private readonly retainTerminalMs = 5_000) {
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
