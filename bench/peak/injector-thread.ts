@@ -5,7 +5,7 @@
  * The main thread only stores what it is handed in the in-memory ports.
  *
  *   in:  {from, to, prefix, contextBytes, priority, partitions}
- *   out: {jobs: [{job, body, context}]}: `context` is the index of the pooled context (-1: none)
+ *   out: {contextBytes, jobs: [{job, body, context}]}: `context` indexes the pooled contexts (-1: none)
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
@@ -54,4 +54,4 @@ function build(message: InjectRequest): InjectedJob[] {
   return out;
 }
 
-parentPort?.on('message', (message: InjectRequest) => parentPort?.postMessage({ jobs: build(message) }));
+parentPort?.on('message', (message: InjectRequest) => parentPort?.postMessage({ contextBytes: message.contextBytes, jobs: build(message) }));

@@ -179,7 +179,6 @@ interface SubmitMessage {
 }
 const injector = args.mode === 'fakes' ? new Worker(new URL('./injector-entry.mjs', import.meta.url)) : undefined;
 injector?.unref();
-const injectedBytes: number[] = [];
 async function store(injected: InjectedJob, contexts: Array<{ body: Buffer; digest: string }>): Promise<void> {
   if (!fakes) throw new Error('injection is for fakes mode');
   const { job } = injected;
@@ -188,8 +187,8 @@ async function store(injected: InjectedJob, contexts: Array<{ body: Buffer; dige
   await fakes.checkpoints.create(job);
   await (fakes.queues[job.partition] as FakePartitionQueue).send(injected.body);
 }
-injector?.on('message', (message: { jobs: InjectedJob[] }) => {
-  const contexts = contextsOf(injectedBytes.shift() ?? 0);
+injector?.on('message', (message: { contextBytes: number; jobs: InjectedJob[] }) => {
+  const contexts = contextsOf(message.contextBytes);
   for (const injected of message.jobs) {
     store(injected, contexts).then(
       () => (submitted += 1),
@@ -203,7 +202,6 @@ injector?.on('message', (message: { jobs: InjectedJob[] }) => {
 process.on('message', (message: SubmitMessage) => {
   if (message?.type === 'submit' && typeof message.from === 'number' && typeof message.to === 'number' && injector) {
     const contextBytes = message.contextBytes ?? args.contextBytes;
-    injectedBytes.push(contextBytes);
     const request: InjectRequest = { from: message.from, to: message.to, prefix: message.prefix ?? args.prefix, contextBytes, priority: message.priority ?? 'interactive', partitions: config.partitions };
     injector.postMessage(request);
   }

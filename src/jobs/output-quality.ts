@@ -1,6 +1,8 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import { ValidationError } from '../errors.ts';
-import { DEFAULT_ECHO_THRESHOLDS, echoCoverage, LONG_VALUE_CHARS, locateForms, normalize, normalizedPrompt, normalizedPromptAround, ownValueForms, ownValueRanges, rangesAtLeast, withoutOwnValues, type EchoThresholds } from './prompt-echo.ts';
+import { locateForms, ownValueForms, ownValueRanges, rangesAtLeast, withoutOwnValues } from './own-value-ranges.ts';
+import { DEFAULT_ECHO_THRESHOLDS, echoCoverage, type EchoThresholds } from './prompt-echo.ts';
+import { LONG_VALUE_CHARS, normalize, normalizedPrompt, normalizedPromptAround } from './prompt-text.ts';
 
 export { DEFAULT_ECHO_THRESHOLDS, type EchoThresholds } from './prompt-echo.ts';
 

@@ -7,6 +7,8 @@
  * a job waiting on a slow LLM keeps only the strings it sends.
  */
 
+import { isSpace } from './prompt-text.ts';
+
 /** When an output counts as an echo of its prompt (see `checkOutput`). */
 export interface EchoThresholds {
   /** A copy counts once it is at least this many characters long. Default 40. */
@@ -21,80 +23,6 @@ export const DEFAULT_ECHO_THRESHOLDS: EchoThresholds = { windowChars: 40, maxSpa
 
 /** The smallest `windowChars` allowed, and so the shortest own value ever set apart. */
 export const MIN_WINDOW_CHARS = 8;
-
-/** `\s` and `String.prototype.trim` agree on this set: WhiteSpace and LineTerminator. */
-export function isSpace(c: number): boolean {
-  if (c <= 32) return c === 32 || (c >= 9 && c <= 13);
-  if (c < 0xa0) return false;
-  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff;
-}
-
-/**
- * Whitespace that is not already a lone space: a run of two or more, or one character other than
- * a space. Prose is full of lone spaces; replacing each with itself would rebuild a 64 KB context
- * thousands of times over. Written this way round (`\s{2,}` first) it matches the same runs and
- * scans a 64 KB context in about half the time the `[^\S ]\s*| \s+` form took (measured).
- */
-const UNNORMALIZED_SPACE = /\s{2,}|[^\S ]/g;
-
-/** Whitespace runs collapsed to one space, ends trimmed (as `text.replace(/\s+/g, ' ').trim()`). */
-export function normalize(text: string): string {
-  return text.replace(UNNORMALIZED_SPACE, ' ').trim();
-}
-
-/**
- * Characters `JSON.stringify` may escape, but for quote and backslash: controls, surrogates (lone
- * ones). Those two are looked for with `includes`, a memchr: with them in the class, a 64 KB
- * context took twice as long to scan (measured).
- */
-const JSON_CONTROL_OR_SURROGATE = /[\u0000-\u001f\ud800-\udfff]/;
-
-/** `value` as it sits inside a JSON string literal; the value itself when nothing needs escaping. */
-export function jsonEscaped(value: string): string {
-  const escapes = value.includes('"') || value.includes('\\') || JSON_CONTROL_OR_SURROGATE.test(value);
-  return escapes ? JSON.stringify(value).slice(1, -1) : value;
-}
-
-/** The prompt as the checks read it: its parts joined by newlines, whitespace runs collapsed. */
-export function normalizedPrompt(parts: readonly string[]): string {
-  return normalize(parts.join('\n'));
-}
-
-/** Values this long are located by their head, then compared whole (see `indexOfLong`). */
-export const LONG_VALUE_CHARS = 1024;
-const HEAD_CHARS = 64;
-
-/**
- * `text.indexOf(value, from)`. V8 confirms a candidate one character at a time, ~90 µs for a
- * 64 KB value; a candidate found by the value's head and compared with `===` (a memcmp) costs a
- * tenth of that.
- */
-export function indexOfLong(text: string, value: string, from: number): number {
-  if (value.length < LONG_VALUE_CHARS) return text.indexOf(value, from);
-  const head = value.slice(0, HEAD_CHARS);
-  const last = text.length - value.length;
-  for (let at = text.indexOf(head, from); at !== -1 && at <= last; at = text.indexOf(head, at + 1)) {
-    if (text.slice(at, at + value.length) === value) return at;
-  }
-  return -1;
-}
-
-/**
- * `normalizedPrompt(parts)`, given a value the prompt may carry verbatim (a context) and that
- * value normalized (`plain`): a 64 KB context is then scanned once, not once alone and once in
- * the prompt. A value that starts and ends with a non-space character is crossed by no
- * whitespace run, so the prompt normalizes as the text around it, normalized, with `plain` in
- * its place. `placed` tells whether it was: the prompt then contains `plain`.
- */
-export function normalizedPromptAround(parts: readonly string[], value: string, plain: string): { text: string; placed: boolean } {
-  const joined = parts.join('\n');
-  const bounded = value.length > 0 && !isSpace(value.charCodeAt(0)) && !isSpace(value.charCodeAt(value.length - 1));
-  const at = bounded ? indexOfLong(joined, value, 0) : -1;
-  if (at === -1) return { text: normalize(joined), placed: false };
-  const before = joined.slice(0, at).replace(UNNORMALIZED_SPACE, ' ').trimStart();
-  const after = joined.slice(at + value.length).replace(UNNORMALIZED_SPACE, ' ').trimEnd();
-  return { text: before + plain + after, placed: true };
-}
 
 // Polynomial hash mod 2^32 (Math.imul wraps): cheap per character, and every hit is confirmed
 // by comparing characters, so a collision costs time, never a wrong verdict.
@@ -288,104 +216,4 @@ export function echoCoverage(output: string, parts: readonly string[], k: number
     }
   }
   return { covered: windows.mark(matcher.covered), copied: windows.mark(matcher.copied) };
-}
-
-/**
- * Where the record's own values lie in the normalized prompt, as `checkOutput` sets them apart:
- * each value and its JSON-escaped form (how inputs sit in the prompt), normalized, longest first
- * so a value containing another is taken whole, each occurrence leftmost first and never
- * overlapping one already taken. Sorted, disjoint [start, end) pairs, flat.
- */
-export function ownValueRanges(prompt: string, ownValues: readonly string[]): number[] {
-  return rangesOfForms(prompt, ownValueForms(ownValues));
-}
-
-/** Each own value normalized, and its JSON-escaped form when that differs: how it may sit in a prompt. */
-export function ownValueForms(ownValues: readonly string[]): Array<{ plain: string; escaped?: string }> {
-  return ownValues.map((value) => {
-    if (isPlainAscii(value)) return { plain: value };
-    const escaped = jsonEscaped(value);
-    return escaped === value ? { plain: normalize(value) } : { plain: normalize(value), escaped: normalize(escaped) };
-  });
-}
-
-const CONTROL_OR_DOUBLE_SPACE = /[\u0000-\u001f\ud800-\udfff]| {2}/;
-
-/**
- * Whether `value` is its own normalized and JSON-escaped form for the simple reason that it is
- * ASCII (its UTF-8 is as long as it is), without quote, backslash or control characters (so its
- * only whitespace is the space), without a double space, and not starting or ending with one.
- * One scan of a 64 KB context in place of two, and a prose value with a quote or a newline is
- * turned down within its first lines.
- */
-function isPlainAscii(value: string): boolean {
-  if (value.includes('"') || value.includes('\\') || value.charCodeAt(0) === 32 || value.charCodeAt(value.length - 1) === 32) return false;
-  return Buffer.byteLength(value) === value.length && !CONTROL_OR_DOUBLE_SPACE.test(value);
-}
-
-/** `ownValueRanges` of values already turned into their forms (`ownValueForms`). */
-export function rangesOfForms(prompt: string, values: ReadonlyArray<{ plain: string; escaped?: string }>): number[] {
-  return locateForms(prompt, values).ranges;
-}
-
-/**
- * `rangesOfForms`, and the forms it found an occurrence of (a form not found may still lie
- * inside an occurrence of a longer one). An occurrence overlapping one already taken is never
- * taken, so only the gaps between taken ones are searched, each alone: once a 64 KB context is
- * taken, the shorter values are looked for in the few hundred characters around it.
- */
-export function locateForms(prompt: string, values: ReadonlyArray<{ plain: string; escaped?: string }>): { ranges: number[]; found: Set<string> } {
-  const forms = values
-    .flatMap((value) => (value.escaped === undefined ? [value.plain] : [value.plain, value.escaped]))
-    .filter((form) => form.length >= MIN_WINDOW_CHARS)
-    .sort((a, b) => b.length - a.length);
-  let taken: number[] = []; // sorted, disjoint [start, end) pairs, flat
-  const found = new Set<string>();
-  for (const form of forms) {
-    const added: number[] = [];
-    for (let t = 0; t <= taken.length; t += 2) {
-      const gapStart = t === 0 ? 0 : (taken[t - 1] as number);
-      const gapEnd = t < taken.length ? (taken[t] as number) : prompt.length;
-      if (gapEnd - gapStart < form.length) continue;
-      const gap = prompt.slice(gapStart, gapEnd);
-      for (let at = indexOfLong(gap, form, 0); at !== -1; at = indexOfLong(gap, form, at + form.length)) added.push(gapStart + at, gapStart + at + form.length);
-    }
-    if (added.length === 0) continue;
-    found.add(form);
-    taken = mergePairs(taken, added);
-  }
-  return { ranges: taken, found };
-}
-
-function mergePairs(a: readonly number[], b: readonly number[]): number[] {
-  const merged: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    if (j >= b.length || (i < a.length && (a[i] as number) < (b[j] as number))) merged.push(a[i] as number, a[i + 1] as number), (i += 2);
-    else merged.push(b[j] as number, b[j + 1] as number), (j += 2);
-  }
-  return merged;
-}
-
-/** The pairs of `ownValueRanges` for values of at least `minChars` characters. */
-export function rangesAtLeast(ranges: readonly number[], minChars: number): number[] {
-  const kept: number[] = [];
-  for (let i = 0; i < ranges.length; i += 2) {
-    const start = ranges[i] as number;
-    const end = ranges[i + 1] as number;
-    if (end - start >= minChars) kept.push(start, end);
-  }
-  return kept;
-}
-
-/** The normalized prompt with each own-value occurrence replaced by U+0000, as one string. */
-export function withoutOwnValues(prompt: string, own: readonly number[]): string {
-  let text = '';
-  let from = 0;
-  for (let i = 0; i < own.length; i += 2) {
-    text += `${prompt.slice(from, own[i])}\u0000`;
-    from = own[i + 1] as number;
-  }
-  return text + prompt.slice(from);
 }

@@ -5,7 +5,7 @@ import { isWardenError } from '../../src/errors.ts';
 import type { GenerationRequest } from '../../src/jobs/generation-request.ts';
 import fc from 'fast-check';
 import { checkOutput, markOwnValues, type OutputCheck, type OutputCheckOptions } from '../../src/jobs/output-quality.ts';
-import { normalize } from '../../src/jobs/prompt-echo.ts';
+import { normalize } from '../../src/jobs/prompt-text.ts';
 import { renderPrompt } from '../../src/jobs/prompt-template.ts';
 import { TemplateCatalog } from '../../src/runtime/prompts/template-catalog.ts';
 import { generateContent } from '../../src/stack/sim-llm/completion.ts';

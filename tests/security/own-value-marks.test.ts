@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { checkOutput, markOwnValues, type OutputCheck } from '../../src/jobs/output-quality.ts';
-import { echoCoverage, indexOfLong, jsonEscaped, LONG_VALUE_CHARS, normalize } from '../../src/jobs/prompt-echo.ts';
+import { echoCoverage } from '../../src/jobs/prompt-echo.ts';
+import { indexOfLong, jsonEscaped, LONG_VALUE_CHARS, normalize } from '../../src/jobs/prompt-text.ts';
 
 /**
  * The shortcuts of the echo check against their definitions written the obvious way: a long
